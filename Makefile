@@ -1,0 +1,78 @@
+# Every target installs what it needs: Python 3.11+ and make are enough.
+#
+#   make serve IMPL=fastapi PORT=8000   one implementation under its production server
+#   make test                           the contract suite against all three, in-process
+#   make lint                           ruff, the spec validator and Spectral
+#
+# DATABASE_URL chooses the database (default: a SQLite file in impl_*/var/).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+IMPL ?= fastapi
+HOST ?= 127.0.0.1
+PORT ?= 8000
+IMPLS := flask django fastapi
+
+# How each implementation creates its tables, and its production server.
+INIT_DB_flask = $(BIN)/flask --app impl_flask init-db
+SERVER_flask = $(BIN)/gunicorn --bind $(HOST):$(PORT) "impl_flask:create_app()"
+INIT_DB_django = $(BIN)/python impl_django/manage.py migrate --noinput
+SERVER_django = $(BIN)/gunicorn --chdir impl_django --bind $(HOST):$(PORT) project.wsgi
+INIT_DB_fastapi = $(BIN)/python -m impl_fastapi.database
+SERVER_fastapi = $(BIN)/uvicorn --host $(HOST) --port $(PORT) impl_fastapi.main:app
+
+.PHONY: help install check-impl serve init-db server test lint format lock clean
+
+help:
+	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
+
+$(VENV)/.installed: requirements.lock
+	@echo "Installing the pinned Python packages into $(VENV)/ ..."
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@touch $@
+
+install: $(VENV)/.installed
+
+check-impl:
+	@case " $(IMPLS) " in *" $(IMPL) "*) ;; \
+	  *) echo "IMPL must be one of: $(IMPLS) (got '$(IMPL)')" >&2; exit 2;; esac
+
+init-db: install check-impl
+	$(INIT_DB_$(IMPL))
+
+# The server alone, without creating tables: it must start even while the
+# database is down, and answer 503 until it is back.
+server: install check-impl
+	exec $(SERVER_$(IMPL))
+
+serve: init-db
+	@echo "Serving $(IMPL) on http://$(HOST):$(PORT) (Ctrl-C stops it)"
+	exec $(SERVER_$(IMPL))
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint: install node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/openapi-spec-validator spec/openapi.yaml
+	npx --no-install spectral lint --fail-severity=hint spec/openapi.yaml
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-pin every Python dependency after editing pyproject.toml.
+lock: install
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+	  --generate-hashes --quiet -o requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis impl_*/var

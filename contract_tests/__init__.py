@@ -1,0 +1,1 @@
+"""The shared contract suite: one set of tests for every implementation."""

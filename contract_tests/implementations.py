@@ -1,0 +1,79 @@
+"""The one list of implementations that the contract suite runs against.
+
+Adding an implementation is one entry here: how to build its app in-process
+(with its tables created in the database named by ``DATABASE_URL``), and its
+name for ``make serve IMPL=...``. Nothing else in the suite knows about it.
+"""
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One implementation of the contract."""
+
+    name: str
+    build_app: Callable[[], Any]
+    asgi: bool = False
+
+
+@contextmanager
+def database_url(url: str) -> Iterator[None]:
+    """Point ``DATABASE_URL`` at ``url`` while an app is being built."""
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["DATABASE_URL"]
+        else:
+            os.environ["DATABASE_URL"] = previous
+
+
+def build_fastapi() -> Any:
+    """FastAPI: the module-level app; tables from ``create_db_and_tables``."""
+    from impl_fastapi.database import create_db_and_tables
+    from impl_fastapi.main import app
+
+    create_db_and_tables()
+    return app
+
+
+def build_flask() -> Any:
+    """Flask: the application factory; tables from the ``init-db`` command."""
+    from impl_flask import create_app
+
+    app = create_app()
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def build_django() -> Any:
+    """Django: the project's WSGI application; tables from ``migrate``."""
+    sys.path.insert(0, str(ROOT / "impl_django"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from project.wsgi import application
+
+    return application
+
+
+IMPLEMENTATIONS = [
+    Implementation("flask", build_flask),
+    Implementation("django", build_django),
+    Implementation("fastapi", build_fastapi, asgi=True),
+]
