@@ -1,0 +1,140 @@
+"""Settings for the users API, read from the environment.
+
+DATABASE_URL          sqlite:///relative/path.sqlite3, sqlite:////absolute/path.sqlite3 or
+                      postgresql://user:password@host:port/database
+                      (default: var/users.sqlite3 in this folder)
+DJANGO_DEBUG          1 for Django's debug pages, which are HTML (default: off)
+DJANGO_SECRET_KEY     set it in production (`manage.py check --deploy` flags the fallback)
+DJANGO_ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1,[::1])
+"""
+
+import os
+import urllib.parse
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def database_from_url(url: str) -> dict[str, object]:
+    """Return Django's DATABASES entry for a DATABASE_URL."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "sqlite":
+        # As in SQLAlchemy: sqlite:///users.sqlite3 is a relative path, sqlite:////tmp/users.sqlite3
+        # an absolute one.
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": parts.path.removeprefix("/")}
+    if parts.scheme in ("postgresql", "postgres"):
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": urllib.parse.unquote(parts.path.removeprefix("/")),
+            "USER": urllib.parse.unquote(parts.username or ""),
+            "PASSWORD": urllib.parse.unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "OPTIONS": dict(urllib.parse.parse_qsl(parts.query)),  # e.g. ?sslmode=require
+        }
+    raise ImproperlyConfigured("DATABASE_URL must start with sqlite:// or postgresql://")
+
+
+def default_database_url() -> str:
+    """Return the URL of the SQLite file in var/, creating the folder if needed."""
+    folder = BASE_DIR / "var"
+    folder.mkdir(exist_ok=True)
+    return f"sqlite:///{folder / 'users.sqlite3'}"
+
+
+DEBUG = os.environ.get("DJANGO_DEBUG", "").lower() in ("1", "true", "yes", "on")
+
+# Nothing here is signed (no sessions, no cookies), but Django requires a key.
+SECRET_KEY = os.environ.get(
+    "DJANGO_SECRET_KEY", "django-insecure-development-only-set-DJANGO_SECRET_KEY-in-production"
+)
+
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+
+# No admin, auth, sessions or contenttypes: nobody logs in to this API.
+INSTALLED_APPS = [
+    "rest_framework",
+    "users",
+]
+
+MIDDLEWARE = [
+    # Sets X-Content-Type-Options: nosniff on every response.
+    "django.middleware.security.SecurityMiddleware",
+    # Sets Cache-Control: no-store on every response, Django's own errors included.
+    "users.middleware.no_store",
+    # Sends HEAD responses without a body, whatever server runs the application.
+    "users.middleware.head_without_body",
+    # Checks the Host header against ALLOWED_HOSTS (400 if it is not there), and sets
+    # Content-Length, which HEAD keeps from the body it then drops.
+    "django.middleware.common.CommonMiddleware",
+]
+
+# CommonMiddleware redirects /api/users/ to /api/users by default; the contract never
+# redirects, and a path with a trailing slash is 404.
+APPEND_SLASH = False
+
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+
+DATABASES = {
+    "default": {
+        **database_from_url(os.environ.get("DATABASE_URL") or default_database_url()),
+        # Keep connections open between requests, and test one before reusing it, so
+        # that connections a database restart killed are replaced, not failed on.
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+}
+
+# Timestamps are aware and stored in UTC; created_at is written with a Z.
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# Django reads bodies of up to 2.5 MB into memory by default; the contract answers 413
+# above 64 KiB (see users.parsers.check_body, which uses this same limit).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 65536
+
+REST_FRAMEWORK = {
+    # Only JSON in: DRF also parses forms and multipart bodies by default.
+    "DEFAULT_PARSER_CLASSES": ["users.parsers.StrictJSONParser"],
+    # Only JSON out: DRF's browsable API would answer browsers with HTML.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON whatever Accept says: DRF's default answers 406 to Accept: text/html.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "users.parsers.IgnoreAcceptNegotiation",
+    # Problem Details: DRF answers {"detail": ...} and, for invalid data, 400 {"name": [...]}.
+    "EXCEPTION_HANDLER": "users.errors.exception_handler",
+    # Errors about the body as a whole (not an object, null) are keyed by its JSON
+    # pointer, "#", as UserSerializer keys member errors by theirs ("#/name").
+    "NON_FIELD_ERRORS_KEY": "#",
+    # Nobody logs in: no authentication, no permissions, and no request.user, whose
+    # default (AnonymousUser) would need django.contrib.auth and contenttypes.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+
+# Django logs errors to the console only when DEBUG is on: log them to stderr always,
+# with the application's own warnings (a database that cannot be reached). Django's 4xx
+# warnings stay out; the server's access log has them.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"django": {"handlers": [], "level": "ERROR"}},
+}
+
+# What `manage.py check --deploy` still asks for, and why this JSON API does without.
+SILENCED_SYSTEM_CHECKS = [
+    # security.W002: no X-Frame-Options. Responses are JSON, never HTML: nothing to frame.
+    "security.W002",
+    # security.W003: no CsrfViewMiddleware. CSRF abuses cookies a browser sends by itself;
+    # this API sets none and reads no credentials from cookies.
+    "security.W003",
+    # security.W004, security.W008: no HSTS, no redirect to HTTPS. TLS ends at the reverse
+    # proxy in front of gunicorn, which owns both; the contract forbids redirects.
+    "security.W004",
+    "security.W008",
+]

@@ -1,0 +1,108 @@
+"""The API's handlers: the users resource, and the health check."""
+
+from typing import Any
+
+from django.db import IntegrityError, connection
+from django.urls import reverse
+from rest_framework import serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .errors import EmailTaken, InvalidQuery
+from .models import User
+from .parsers import check_body
+from .serializers import UserQuerySerializer, UserSerializer
+
+
+class NoContentOptionsMixin:
+    """Answer OPTIONS with 204, Allow and no body."""
+
+    # DRF answers OPTIONS with 200 and a JSON description of the view (its metadata).
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Answer with the methods of the path, in the Allow header DRF adds."""
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserViewSet(NoContentOptionsMixin, viewsets.ModelViewSet):
+    """Create, read, replace, update and delete users.
+
+    DRF's actions and the spec's operationIds: list = list_users, create = create_user,
+    retrieve = get_user, update = replace_user, partial_update = update_user (it calls
+    update with partial=True), destroy = delete_user.
+    """
+
+    queryset = User.objects.order_by("id")
+    serializer_class = UserSerializer
+    # The router matches ids with the user_id path converter (see project/urls.py) instead
+    # of DRF's [^/.]+, so that a malformed or out-of-range id matches no route: 404.
+    lookup_value_converter = "user_id"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Check the body of create, replace and update before anything reads it."""
+        super().initial(request, *args, **kwargs)
+        # self.action is None for a method the route does not map: that is a 405 first.
+        if self.action in ("create", "update", "partial_update"):
+            check_body(request)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """List users."""
+        query = UserQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise InvalidQuery(query.errors)
+        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
+        users = self.get_queryset()
+        if "email" in query.validated_data:
+            users = users.filter(email=query.validated_data["email"])
+        # DRF's pagination classes answer a bare list, or next/previous links; the
+        # contract's page is {"items", "total", "limit", "offset"}.
+        page = users[offset : offset + limit]
+        return Response(
+            {
+                "items": self.get_serializer(page, many=True).data,
+                "total": users.count(),
+                "limit": limit,
+                "offset": offset,
+            }
+        )
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Replace a user."""
+        # ModelViewSet looks the user up first; the contract checks the body first (422),
+        # then that the user exists (404).
+        serializer = self.get_serializer(data=request.data, partial=kwargs.pop("partial", False))
+        serializer.is_valid(raise_exception=True)
+        serializer.instance = self.get_object()
+        self.perform_update(serializer)
+        return Response(serializer.data)
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        """Insert the user; the unique constraint decides whether the email is taken."""
+        save_user(serializer)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        """Update the user; the unique constraint decides whether the email is taken."""
+        save_user(serializer)
+
+    def get_success_headers(self, data: Any) -> dict[str, str]:
+        """Point Location at the new user, as a path."""
+        # DRF's default reads it from a "url" member, which a user does not have.
+        return {"Location": reverse("user-detail", args=[data["id"]])}
+
+
+def save_user(serializer: serializers.BaseSerializer) -> None:
+    """Save a user, or raise EmailTaken (409) if the email's unique constraint refuses it."""
+    try:
+        serializer.save()
+    except IntegrityError:
+        raise EmailTaken from None
+
+
+class HealthView(NoContentOptionsMixin, APIView):
+    """The health check."""
+
+    def get(self, request: Request) -> Response:
+        """Check health."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return Response({"status": "ok"})
