@@ -1,7 +1,7 @@
 # Every target installs what it needs: Python 3.11+ and make are enough.
 #
 #   make serve IMPL=fastapi PORT=8000   one implementation under its production server
-#   make test                           the contract suite against all three, in-process
+#   make test                           the contract suite against all three, and their own tests
 #   make lint                           ruff, the spec validator and Spectral
 #
 # DATABASE_URL chooses the database (default: a SQLite file in impl_*/var/).
@@ -16,9 +16,11 @@ IMPLS := flask django fastapi
 
 # How each implementation creates its tables, and its production server.
 INIT_DB_flask = $(BIN)/flask --app impl_flask init-db
-SERVER_flask = $(BIN)/gunicorn --bind $(HOST):$(PORT) "impl_flask:create_app()"
-INIT_DB_django = $(BIN)/python impl_django/manage.py migrate --noinput
-SERVER_django = $(BIN)/gunicorn --chdir impl_django --bind $(HOST):$(PORT) project.wsgi
+SERVER_flask = $(BIN)/gunicorn --config impl_flask/gunicorn.conf.py --bind $(HOST):$(PORT) \
+  "impl_flask:create_app()"
+INIT_DB_django = $(BIN)/python impl_django/manage.py migrate --noinput --fake-initial
+SERVER_django = $(BIN)/gunicorn --config impl_django/gunicorn.conf.py --chdir impl_django \
+  --bind $(HOST):$(PORT) project.wsgi
 INIT_DB_fastapi = $(BIN)/python -m impl_fastapi.database
 SERVER_fastapi = $(BIN)/uvicorn --host $(HOST) --port $(PORT) impl_fastapi.main:app
 
@@ -51,8 +53,14 @@ serve: init-db
 	@echo "Serving $(IMPL) on http://$(HOST):$(PORT) (Ctrl-C stops it)"
 	exec $(SERVER_$(IMPL))
 
+# The contract suite runs each implementation in-process (app), then under its
+# production server on SQLite and on PostgreSQL (skipped without a server,
+# except in CI); then each implementation's own tests.
+MODES ?= app sqlite postgresql
+
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	cd impl_django && $(BIN)/python manage.py test --verbosity 1
+	$(BIN)/pytest $(foreach mode,$(MODES),--mode $(mode)) $(PYTEST_ARGS)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

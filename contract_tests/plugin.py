@@ -1,15 +1,23 @@
 """Fixtures that point the very same tests at every implementation.
 
-In-process by default: each implementation's app object on a fresh SQLite
-database. Against live servers when base URLs are given, either
-``--base-url flask=http://127.0.0.1:8001`` (repeatable) or
-``CONTRACT_BASE_URLS="flask=http://...,django=http://..."``; a base URL
-without a name (``--base-url http://127.0.0.1:9000``) tests any server, for
-example your own implementation, under the name ``live``.
+Each implementation runs in one or more modes (``--mode``, repeatable):
+
+- ``app`` (the default): its app object in-process, on a fresh SQLite file;
+- ``sqlite``: under its production server (``make serve``), on a fresh SQLite file;
+- ``postgresql``: under its production server, on a throwaway PostgreSQL
+  database created on ``CONTRACT_POSTGRES_URL`` (default: the local server)
+  and dropped afterwards. Without a reachable server these tests are skipped,
+  except in CI (``CI`` set), where that is a failure.
+
+Or against servers that are already running: ``--base-url flask=http://...``
+(repeatable) or ``CONTRACT_BASE_URLS="flask=http://...,django=http://..."``;
+a base URL without a name (``--base-url http://127.0.0.1:9000``) tests any
+server, your own implementation for example, under the name ``live``.
 """
 
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +28,10 @@ import schemathesis
 
 from contract_tests.client import ApiClient
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT, database_url
+from contract_tests.servers import running_server, throwaway_postgresql_database
 
 SPEC = ROOT / "spec" / "openapi.yaml"
+MODES = ("app", "sqlite", "postgresql")
 
 # Generated tests are reproducible in CI and explore new inputs elsewhere.
 hypothesis.settings.register_profile(
@@ -40,11 +50,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Test only this implementation (repeatable). Default: all.",
     )
     group.addoption(
+        "--mode",
+        action="append",
+        default=[],
+        choices=MODES,
+        help="How to run each implementation (repeatable). Default: app.",
+    )
+    group.addoption(
         "--base-url",
         action="append",
         default=[],
         metavar="[NAME=]URL",
-        help="Test a live server instead of an in-process app (repeatable).",
+        help="Test a server that is already running (repeatable).",
     )
 
 
@@ -78,10 +95,18 @@ def _selected_names(config: pytest.Config) -> list[str]:
     return [name for name in names if not wanted or name in wanted]
 
 
+def _target_ids(config: pytest.Config) -> list[str]:
+    """``flask`` in-process, ``flask-sqlite`` and ``flask-postgresql`` served."""
+    names = _selected_names(config)
+    if _live_urls(config):
+        return names
+    modes = config.getoption("--mode") or ["app"]
+    return [name if mode == "app" else f"{name}-{mode}" for mode in modes for name in names]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "target" in metafunc.fixturenames:
-        names = _selected_names(metafunc.config)
-        metafunc.parametrize("target", names, indirect=True, scope="session")
+        metafunc.parametrize("target", _target_ids(metafunc.config), indirect=True, scope="session")
     if "implementation" in metafunc.fixturenames:
         # Tests that start this repository's own servers; none in live mode.
         names = [] if _live_urls(metafunc.config) else _selected_names(metafunc.config)
@@ -89,17 +114,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Target:
-    """The implementation under test, built once per session."""
-    name = request.param
+def target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Target]:
+    """The implementation under test, built or started once per session."""
+    name, _, mode = request.param.partition("-")
     live = _live_urls(request.config)
     if name in live:
-        return Target(name, base_url=live[name])
-    impl = next(impl for impl in IMPLEMENTATIONS if impl.name == name)
-    database = tmp_path_factory.mktemp(name) / "users.sqlite3"
-    with database_url(f"sqlite:///{database}"):
-        app = impl.build_app()
-    return Target(name, app=app, asgi=impl.asgi)
+        yield Target(name, base_url=live[name])
+        return
+    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp(request.param) / 'users.sqlite3'}"
+    if not mode:
+        impl = next(impl for impl in IMPLEMENTATIONS if impl.name == name)
+        with database_url(sqlite_url):
+            app = impl.build_app()
+        yield Target(name, app=app, asgi=impl.asgi)
+        return
+    with ExitStack() as stack:
+        url = sqlite_url
+        if mode == "postgresql":
+            url = stack.enter_context(throwaway_postgresql_database(f"contract_{name}"))
+        base_url = stack.enter_context(running_server(name, url))
+        yield Target(request.param, base_url=base_url)
 
 
 def as_a_server_would(app: Any) -> Any:

@@ -4,13 +4,25 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import IO
+from urllib.parse import urlsplit
 
 import httpx
+import psycopg
+import pytest
+from psycopg import sql
 
 from contract_tests.implementations import ROOT
+
+# Where throwaway databases are created: any role that may CREATE DATABASE.
+POSTGRES_URL = os.environ.get(
+    "CONTRACT_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def free_port() -> int:
@@ -39,10 +51,16 @@ def make(
 
 
 @contextmanager
-def running_server(impl: str, database_url: str, *, target: str = "serve") -> Iterator[str]:
-    """Run ``make TARGET`` for ``impl`` on a free port; yield its base URL."""
+def running_server(
+    impl: str,
+    database_url: str,
+    *,
+    target: str = "serve",
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
+    """Run ``make TARGET`` for ``impl`` on a free port, with ``env`` added; yield its base URL."""
     port = free_port()
-    env = os.environ | {"DATABASE_URL": database_url}
+    env = os.environ | {"DATABASE_URL": database_url} | dict(env or {})
     command = [
         "make",
         "--no-print-directory",
@@ -52,26 +70,52 @@ def running_server(impl: str, database_url: str, *, target: str = "serve") -> It
         f"IMPL={impl}",
         f"PORT={port}",
     ]
-    process = subprocess.Popen(
-        command, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stdout.read().decode()
-            try:
-                httpx.get(f"{base_url}/health", timeout=5)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, f"{impl} did not start on port {port}"
-                time.sleep(0.2)
-        yield base_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
+    # The server's output goes to a file: a pipe that nobody reads fills up after
+    # some 64 KiB of access log, and the server then blocks writing to it.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
+        )
+        base_url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        process.stdout.close()
+            deadline = time.monotonic() + 60
+            while True:
+                assert process.poll() is None, f"{impl} exited:\n{read_log(log)}"
+                try:
+                    httpx.get(f"{base_url}/health", timeout=5)
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, f"{impl} did not start:\n{read_log(log)}"
+                    time.sleep(0.2)
+            yield base_url
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def read_log(log: IO[bytes]) -> str:
+    """The last lines a server wrote, to explain why it did not start."""
+    log.seek(0)
+    return b"".join(log.readlines()[-40:]).decode(errors="replace")
+
+
+@contextmanager
+def throwaway_postgresql_database(prefix: str) -> Iterator[str]:
+    """Create an empty PostgreSQL database, yield its URL, then drop it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL} (set CONTRACT_POSTGRES_URL): {error}")
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
