@@ -1,11 +1,17 @@
 """The users table."""
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Identity, Integer
-from sqlmodel import Field
+from sqlalchemy import BigInteger, Column, Identity, Integer, MetaData, Table
+from sqlmodel import Field, SQLModel
 
 from .schemas import UserBase
+
+# SQLAlchemy leaves unique constraints unnamed: PostgreSQL then calls the one on email
+# users_email_key, SQLite nothing. Naming them as PostgreSQL does puts the same name in SQLite's
+# schema too, as in the other two implementations' tables. (Set before the table is declared.)
+SQLModel.metadata.naming_convention = {"uq": "%(table_name)s_%(column_0_name)s_key"}
 
 
 class User(UserBase, table=True):
@@ -27,3 +33,14 @@ class User(UserBase, table=True):
     # SQLModel stores a datetime as `timestamp with time zone` and gives it back in UTC,
     # also from SQLite, which keeps no offset.
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @classmethod
+    def __table_cls__(
+        cls, name: str, metadata: MetaData, *columns: Column, **options: Any
+    ) -> Table:
+        """Create the table with the primary key first: id, name, email, created_at."""
+        # Declarative passes the columns in field order, UserBase's inherited ones first.
+        # SQLAlchemy's own remedy, mapped_column(sort_order=...), cannot be given through
+        # SQLModel's Field, so this moves the primary key to the front (sorted() is stable).
+        ordered = sorted(columns, key=lambda column: not column.primary_key)
+        return Table(name, metadata, *ordered, **options)

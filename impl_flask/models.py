@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import with_appcontext
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Identity, Integer, String
+from sqlalchemy import BigInteger, DateTime, Identity, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 MAX_ID = 2**63 - 1  # the largest BIGINT
@@ -13,6 +13,11 @@ MAX_ID = 2**63 - 1  # the largest BIGINT
 
 class Base(DeclarativeBase):
     """The declarative base of the models."""
+
+    # SQLAlchemy leaves unique constraints unnamed: PostgreSQL then calls the one on email
+    # users_email_key, SQLite nothing. Naming them as PostgreSQL does puts the same name in
+    # SQLite's schema too, as in the other two implementations' tables.
+    metadata = MetaData(naming_convention={"uq": "%(table_name)s_%(column_0_name)s_key"})
 
 
 db = SQLAlchemy(model_class=Base)

@@ -8,12 +8,16 @@ class User(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     name = models.CharField(max_length=100)
-    # Stored lower-cased (see UserSerializer), so that this constraint ignores letter case.
-    email = models.CharField(max_length=254, unique=True)
+    # Stored lower-cased (see UserSerializer), so that its unique constraint ignores letter case.
+    email = models.CharField(max_length=254)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "users"
+        # A constraint, not unique=True: on PostgreSQL, unique=True also adds an index
+        # (users_email_<hash>_like, for LIKE queries the API never makes) that the other two
+        # implementations' tables lack. Named as PostgreSQL names it, on SQLite too.
+        constraints = [models.UniqueConstraint(fields=["email"], name="users_email_key")]
 
     def __str__(self) -> str:
         return self.email

@@ -72,7 +72,7 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "email", "created_at"]
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {
-            # ModelSerializer adds a UniqueValidator for unique=True: a SELECT before the
+            # ModelSerializer adds a UniqueValidator for the unique constraint: a SELECT before the
             # INSERT that answers 400 and loses races. The database constraint decides
             # instead (IntegrityError -> 409 in the view).
             "email": {"validators": []},
