@@ -31,8 +31,9 @@ def list_users(api: ApiClient, **params: object) -> dict:
 
 def test_create_returns_the_user_with_location(api: ApiClient) -> None:
     before = datetime.now(UTC)
+    tag = uuid.uuid4().hex[:8]
     response = api.post(
-        "/api/users", body={"name": "  Ada  Lovelace ", "email": "Ada.Lovelace+X@Example.COM"}
+        "/api/users", body={"name": "  Ada  Lovelace ", "email": f"Ada.Lovelace+{tag}@Example.COM"}
     )
     assert response.status_code == 201
     user = response.json()
@@ -41,7 +42,7 @@ def test_create_returns_the_user_with_location(api: ApiClient) -> None:
     assert isinstance(user["id"], int)
     assert 1 <= user["id"] <= MAX_ID
     assert user["name"] == "  Ada  Lovelace "  # stored exactly as sent
-    assert user["email"] == "ada.lovelace+x@example.com"  # stored lower-cased
+    assert user["email"] == f"ada.lovelace+{tag}@example.com"  # stored lower-cased
     assert CREATED_AT.fullmatch(user["created_at"])
     created = datetime.strptime(user["created_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     assert before - timedelta(seconds=5) <= created <= datetime.now(UTC) + timedelta(seconds=5)
