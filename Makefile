@@ -22,7 +22,8 @@ INIT_DB_django = $(BIN)/python impl_django/manage.py migrate --noinput --fake-in
 SERVER_django = $(BIN)/gunicorn --config impl_django/gunicorn.conf.py --chdir impl_django \
   --bind $(HOST):$(PORT) project.wsgi
 INIT_DB_fastapi = $(BIN)/python -m impl_fastapi.database
-SERVER_fastapi = $(BIN)/uvicorn --host $(HOST) --port $(PORT) impl_fastapi.main:app
+SERVER_fastapi = $(BIN)/uvicorn --http impl_fastapi.server:H11NoDelayProtocol \
+  --host $(HOST) --port $(PORT) impl_fastapi.main:app
 
 .PHONY: help install check-impl serve init-db server test lint format lock clean
 

@@ -4,7 +4,7 @@ The worker count is gunicorn's own default: WEB_CONCURRENCY, else 1.
 """
 
 # Sync workers: one request at a time per process, each with its own database
-# connection. See the README's "Production servers" for the measurements behind it.
+# connection. The README's "Production servers" has the measurements behind it.
 worker_class = "sync"
 
 # gunicorn answers a request line over 4094 bytes with its own HTML 414 page,
