@@ -68,6 +68,8 @@ def check_response(response: httpx.Response) -> None:
     assert response.headers.get("cache-control") == "no-store"
     assert not 300 <= status < 400, f"redirect to {response.headers.get('location')}"
     assert b"<html" not in response.content.lower()
+    if status != 405 and method != "OPTIONS":
+        assert "allow" not in response.headers, "Allow belongs to 405 and OPTIONS only"
     if method == "HEAD" or status == 204:
         assert response.content == b""
         if method == "HEAD" and status != 204:

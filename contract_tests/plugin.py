@@ -113,29 +113,45 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("implementation", names)
 
 
+# In-process apps by implementation name. Each is built at most once per process:
+# Django's settings are process-global, so a second Django app could not get a database
+# of its own. The `target` fixture and the differential test share these.
+_built_apps: dict[str, Target] = {}
+
+
+def open_target(
+    target_id: str,
+    config: pytest.Config,
+    tmp_path_factory: pytest.TempPathFactory,
+    stack: ExitStack,
+) -> Target:
+    """What ``target_id`` (``flask``, ``flask-sqlite``, ...) names; servers stop with ``stack``."""
+    name, _, mode = target_id.partition("-")
+    live = _live_urls(config)
+    if name in live:
+        return Target(name, base_url=live[name])
+    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp(target_id) / 'users.sqlite3'}"
+    if not mode:
+        if name not in _built_apps:
+            impl = next(impl for impl in IMPLEMENTATIONS if impl.name == name)
+            with database_url(sqlite_url):
+                app = impl.build_app()
+            _built_apps[name] = Target(name, app=app, asgi=impl.asgi)
+        return _built_apps[name]
+    url = sqlite_url
+    if mode == "postgresql":
+        url = stack.enter_context(throwaway_postgresql_database(f"contract_{name}"))
+    base_url = stack.enter_context(running_server(name, url))
+    return Target(target_id, base_url=base_url)
+
+
 @pytest.fixture(scope="session")
 def target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Target]:
     """The implementation under test, built or started once per session."""
-    name, _, mode = request.param.partition("-")
-    live = _live_urls(request.config)
-    if name in live:
-        yield Target(name, base_url=live[name])
-        return
-    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp(request.param) / 'users.sqlite3'}"
-    if not mode:
-        impl = next(impl for impl in IMPLEMENTATIONS if impl.name == name)
-        with database_url(sqlite_url):
-            app = impl.build_app()
-        yield Target(name, app=app, asgi=impl.asgi)
-        return
     with ExitStack() as stack:
-        url = sqlite_url
-        if mode == "postgresql":
-            url = stack.enter_context(throwaway_postgresql_database(f"contract_{name}"))
-        base_url = stack.enter_context(running_server(name, url))
-        yield Target(request.param, base_url=base_url)
+        yield open_target(request.param, request.config, tmp_path_factory, stack)
 
 
 def as_a_server_would(app: Any) -> Any:

@@ -335,8 +335,17 @@ def test_missing_members_are_422(api: ApiClient) -> None:
 
 
 def test_every_bad_member_is_named(api: ApiClient) -> None:
-    response = api.post("/api/users", body={"name": "", "email": "nope", "role": "admin"})
-    assert_problem(response, 422, pointers={"#/name", "#/email", "#/role"})
+    body = {"zeta": 1, "name": "", "email": "nope", "alpha": 2}
+    response = api.post("/api/users", body=body)
+    assert_problem(response, 422, pointers={"#/name", "#/email", "#/zeta", "#/alpha"})
+    # In the contract's order: name, email, then unknown members as the body has them.
+    pointers = [item["pointer"] for item in response.json()["errors"]]
+    assert pointers == ["#/name", "#/email", "#/zeta", "#/alpha"]
+    query = [("email", "nope"), ("offset", "-1"), ("offset", "1"), ("limit", "0")]
+    parameters = [
+        item["parameter"] for item in api.get("/api/users", params=query).json()["errors"]
+    ]
+    assert parameters == ["limit", "offset", "email"]
 
 
 @pytest.mark.parametrize("method", BODY_METHODS)

@@ -33,7 +33,9 @@ def user_query(request: Request) -> UserQuery:
     except ValidationError as error:
         errors += [{**item, "loc": ("query", *item["loc"])} for item in error.errors()]
     if errors:
-        raise RequestValidationError(errors)
+        # One order for every 422: the parameters' own (limit, offset, email).
+        order = list(UserQuery.model_fields)
+        raise RequestValidationError(sorted(errors, key=lambda item: order.index(item["loc"][1])))
     return query
 
 

@@ -52,11 +52,7 @@ def user_errors(body: object, *, partial: bool) -> list[dict[str, str]]:
     """Return one error per bad member of a user body (all required unless partial)."""
     if not isinstance(body, dict):
         return [{"detail": "The body must be a JSON object.", "pointer": "#"}]
-    errors = [
-        {"detail": "This member is not allowed.", "pointer": pointer(member)}
-        for member in body
-        if member not in USER_MEMBERS
-    ]
+    errors = []
     for member, member_error in USER_MEMBERS.items():
         if member in body:
             detail = member_error(body[member])
@@ -64,6 +60,11 @@ def user_errors(body: object, *, partial: bool) -> list[dict[str, str]]:
             detail = None if partial else "This member is required."
         if detail is not None:
             errors.append({"detail": detail, "pointer": pointer(member)})
+    errors += [
+        {"detail": "This member is not allowed.", "pointer": pointer(member)}
+        for member in body
+        if member not in USER_MEMBERS
+    ]
     return errors
 
 

@@ -98,9 +98,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
             {"detail": str(messages[0]), location: name} for name, messages in exc.detail.items()
         ]
         return problem(422, errors)
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return problem(405, headers={"Allow": ", ".join(context["view"].allowed_methods)})
     if isinstance(exc, exceptions.APIException) and exc.status_code in TITLES:
-        # 400, 405, 409, 413, 415; DRF adds Allow (the view's methods) to every response.
-        return problem(exc.status_code)
+        return problem(exc.status_code)  # 400, 409, 413, 415
     # Anything else is a bug: Django logs it and answers with handler500 (server_error).
     return None
 

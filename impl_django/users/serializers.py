@@ -140,7 +140,10 @@ class UserQuerySerializer(serializers.Serializer):
         except serializers.ValidationError as error:
             errors = error.detail | errors
         if errors:
-            raise serializers.ValidationError(errors)
+            # One order for every 422: the parameters' own (limit, offset, email).
+            raise serializers.ValidationError(
+                {name: errors[name] for name in self.fields if name in errors}
+            )
         return value
 
     def validate_email(self, value: str) -> str:

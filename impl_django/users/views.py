@@ -15,16 +15,26 @@ from .parsers import check_body
 from .serializers import UserQuerySerializer, UserSerializer
 
 
-class NoContentOptionsMixin:
-    """Answer OPTIONS with 204, Allow and no body."""
+class AllowHeaderMixin:
+    """Send Allow with 405 and OPTIONS only, and answer OPTIONS with 204 and no body."""
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        """DRF's default headers, less Allow."""
+        # DRF puts Allow (the view's methods) on every response of a view; the contract has
+        # it on 405 (see errors.exception_handler) and on OPTIONS.
+        headers = super().default_response_headers
+        del headers["Allow"]
+        return headers
 
     # DRF answers OPTIONS with 200 and a JSON description of the view (its metadata).
     def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Answer with the methods of the path, in the Allow header DRF adds."""
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        """Answer with the methods of the path in Allow."""
+        allow = ", ".join(self.allowed_methods)
+        return Response(status=status.HTTP_204_NO_CONTENT, headers={"Allow": allow})
 
 
-class UserViewSet(NoContentOptionsMixin, viewsets.ModelViewSet):
+class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
     """Create, read, replace, update and delete users.
 
     DRF's actions and the spec's operationIds: list = list_users, create = create_user,
@@ -98,7 +108,7 @@ def save_user(serializer: serializers.BaseSerializer) -> None:
         raise EmailTaken from None
 
 
-class HealthView(NoContentOptionsMixin, APIView):
+class HealthView(AllowHeaderMixin, APIView):
     """The health check."""
 
     def get(self, request: Request) -> Response:
