@@ -1,5 +1,6 @@
 # Every target installs what it needs: Python 3.11+ and make are enough.
 #
+#   make compare                        the three side by side: reports/comparison.html
 #   make serve IMPL=fastapi PORT=8000   one implementation under its production server
 #   make test                           the contract suite against all three, and their own tests
 #   make lint                           ruff, the spec validator and Spectral
@@ -25,10 +26,10 @@ INIT_DB_fastapi = $(BIN)/python -m impl_fastapi.database
 SERVER_fastapi = $(BIN)/uvicorn --http impl_fastapi.server:H11NoDelayProtocol \
   --host $(HOST) --port $(PORT) impl_fastapi.main:app
 
-.PHONY: help install check-impl serve init-db server test lint format lock clean
+.PHONY: help install check-impl compare serve init-db server test lint format lock clean
 
 help:
-	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV)/.installed: requirements.lock
 	@echo "Installing the pinned Python packages into $(VENV)/ ..."
@@ -59,6 +60,11 @@ serve: init-db
 # except in CI); then each implementation's own tests.
 MODES ?= app sqlite postgresql
 
+# The three implementations side by side, from their code and one live run of the
+# contract suite: reports/comparison.html and its Markdown twin reports/comparison.md.
+compare: install
+	$(BIN)/python -m comparison
+
 test: install
 	cd impl_django && $(BIN)/python manage.py test --verbosity 1
 	$(BIN)/pytest $(foreach mode,$(MODES),--mode $(mode)) $(PYTEST_ARGS)
@@ -85,3 +91,4 @@ lock: install
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis impl_*/var
+	rm -f reports/comparison.html reports/comparison.md reports/contract-suite.xml

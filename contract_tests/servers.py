@@ -1,5 +1,6 @@
 """Start an implementation under its production server, as ``make`` does."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -89,7 +90,8 @@ def running_server(
                     time.sleep(0.2)
             yield base_url
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):  # make and the server have exited
+                os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:

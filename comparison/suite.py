@@ -1,0 +1,99 @@
+"""Run the contract suite against every implementation under its production server."""
+
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from contract_tests.implementations import IMPLEMENTATIONS, ROOT
+from contract_tests.servers import running_server
+
+from .progress import Progress
+
+# Longer than the suite ever needs on a slow machine, short of hanging forever.
+SUITE_TIMEOUT = 3600
+
+
+class ServerStartError(RuntimeError):
+    """An implementation's production server did not answer /health."""
+
+
+class SuiteRunError(RuntimeError):
+    """pytest stopped before it could run the tests, or wrote no JUnit XML report."""
+
+
+def run_contract_suite(junit_xml: Path, progress: Progress) -> None:
+    """Start every implementation with `make serve`, run the suite against all, write junit_xml."""
+    with tempfile.TemporaryDirectory(prefix="comparison-") as folder, ExitStack() as servers:
+        base_urls = {}
+        for implementation in IMPLEMENTATIONS:
+            name = implementation.name
+            progress.step(
+                f"{name}: starting its production server (make serve) on a fresh SQLite file"
+            )
+            database_url = f"sqlite:///{Path(folder) / f'{name}.sqlite3'}"
+            try:
+                base_urls[name] = servers.enter_context(running_server(name, database_url))
+            except (AssertionError, ProcessLookupError) as error:
+                raise ServerStartError(
+                    f"{name} did not start under its production server (make serve):\n"
+                    + why_not_started(error)
+                ) from None
+            progress.step(f"{name}: serving on {base_urls[name]}")
+        run_pytest(base_urls, junit_xml, progress)
+        progress.step("stopping the servers")
+
+
+def why_not_started(error: BaseException) -> str:
+    """Return running_server's explanation: its assertion, with the server's last lines."""
+    # When `make serve` itself has exited, running_server's clean-up then fails to signal
+    # its process group (ProcessLookupError), and the assertion is only that error's context.
+    while not isinstance(error, AssertionError) and error.__context__ is not None:
+        error = error.__context__
+    return str(error)
+
+
+def pytest_command(base_urls: dict[str, str], junit_xml: Path) -> list[str]:
+    """Return the command that runs the contract suite against the servers at base_urls."""
+    command = [sys.executable, "-m", "pytest", "contract_tests"]
+    for name, url in base_urls.items():
+        command += ["--base-url", f"{name}={url}"]
+    return [
+        *command,
+        # Only the tests aimed at these servers (see live_only.py); no cache to write.
+        "-p",
+        "comparison.live_only",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={junit_xml}",
+        # Failures and errors in the closing summary, not every skip: the report lists those.
+        "-rfE",
+    ]
+
+
+def run_pytest(base_urls: dict[str, str], junit_xml: Path, progress: Progress) -> None:
+    """Run the suite, passing its output on line by line, and check that it really ran."""
+    command = pytest_command(base_urls, junit_xml)
+    progress.step("running the contract suite against " + ", ".join(base_urls))
+    started = time.monotonic()
+    with subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as pytest:
+        # Reading the output blocks until pytest ends: a timer stops a suite that hangs.
+        watchdog = threading.Timer(SUITE_TIMEOUT, pytest.kill)
+        watchdog.start()
+        try:
+            for line in pytest.stdout:
+                if line.strip():
+                    progress.step("  " + line.rstrip())
+            returncode = pytest.wait()
+        finally:
+            watchdog.cancel()
+    if time.monotonic() - started >= SUITE_TIMEOUT:
+        raise SuiteRunError(f"the contract suite ran for over {SUITE_TIMEOUT} s and was stopped")
+    # 0: all passed; 1: some failed, which the report shows. Anything else: no results.
+    if returncode not in (0, 1) or not junit_xml.exists():
+        raise SuiteRunError(f"pytest exited with {returncode}: {' '.join(command)}")
