@@ -1,6 +1,7 @@
 # Every target installs what it needs: Python 3.11+ and make are enough.
 #
 #   make compare                        the three side by side: reports/comparison.html
+#   make bench [QUICK=1]                requests/s against bare baselines: reports/bench.json
 #   make serve IMPL=fastapi PORT=8000   one implementation under its production server
 #   make test                           the contract suite against all three, and their own tests
 #   make lint                           ruff, the spec validator and Spectral
@@ -26,10 +27,10 @@ INIT_DB_fastapi = $(BIN)/python -m impl_fastapi.database
 SERVER_fastapi = $(BIN)/uvicorn --http impl_fastapi.server:H11NoDelayProtocol \
   --host $(HOST) --port $(PORT) impl_fastapi.main:app
 
-.PHONY: help install check-impl compare serve init-db server test lint format lock clean
+.PHONY: help install check-impl compare bench serve init-db server test lint format lock clean
 
 help:
-	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV)/.installed: requirements.lock
 	@echo "Installing the pinned Python packages into $(VENV)/ ..."
@@ -65,6 +66,12 @@ MODES ?= app sqlite postgresql
 compare: install
 	$(BIN)/python -m comparison
 
+# Each implementation and a bare app on the same server under wrk (Debian's package):
+# reports/bench.json and reports/bench-*.svg. QUICK=1: under 3 minutes.
+bench: install
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk; }
+	$(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
+
 test: install
 	cd impl_django && $(BIN)/python manage.py test --verbosity 1
 	$(BIN)/pytest $(foreach mode,$(MODES),--mode $(mode)) $(PYTEST_ARGS)
@@ -92,3 +99,4 @@ lock: install
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis impl_*/var
 	rm -f reports/comparison.html reports/comparison.md reports/contract-suite.xml
+	rm -f reports/bench.json reports/bench-*.svg

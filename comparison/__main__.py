@@ -6,7 +6,7 @@ from contract_tests.implementations import IMPLEMENTATIONS
 
 from .measurements import measure
 from .progress import Progress
-from .report import REPORTS, build_document, write_reports
+from .report import REPORTS, benchmark_results, build_document, write_reports
 from .results import read_junit_xml
 from .source import SelectionNotFoundError
 from .suite import ServerStartError, SuiteRunError, run_contract_suite
@@ -43,7 +43,8 @@ def main() -> int:
         summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
         progress.step(f"{name}: {summary}")
     progress.step("writing the report")
-    for path in [*write_reports(build_document(measured, results)), junit_xml]:
+    document = build_document(measured, results, *benchmark_results())
+    for path in [*write_reports(document), junit_xml]:
         progress.step(f"wrote {path.relative_to(REPORTS.parent)}")
     progress.step("done")
     return 0

@@ -73,7 +73,16 @@ class SideBySide:
     columns: list[Column]
 
 
-Block = Paragraph | BulletList | Table | Preformatted | SideBySide
+@dataclass(frozen=True)
+class Figure:
+    """A chart: inline SVG in the HTML, a link to the same SVG file in the Markdown."""
+
+    caption: str
+    svg: str
+    file: str
+
+
+Block = Paragraph | BulletList | Table | Preformatted | SideBySide | Figure
 
 
 @dataclass

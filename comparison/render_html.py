@@ -13,6 +13,7 @@ from .document import (
     BulletList,
     CodeBlock,
     Document,
+    Figure,
     Paragraph,
     Preformatted,
     Section,
@@ -215,6 +216,9 @@ def block(item: Block) -> str:
                 + "".join(rendered)
                 + "</div>"
             )
+        case Figure(caption=caption, svg=svg):
+            # Our own SVG (bench/svg.py), inline so that the page needs no other file.
+            return f'<figure class="chart">{svg}<figcaption>{text(caption)}</figcaption></figure>'
     raise TypeError(f"not a block: {item!r}")
 
 

@@ -7,6 +7,7 @@ from .document import (
     BulletList,
     CodeBlock,
     Document,
+    Figure,
     Paragraph,
     Preformatted,
     Section,
@@ -80,6 +81,8 @@ def block(item: Block) -> str:
                 parts += [f"> {text(note)}" for note in column.notes]
                 parts += [code_block(code) for code in column.code]
             return "\n\n".join(parts)
+        case Figure(caption=caption, file=file):
+            return f"![{text(caption)}]({file})"
     raise TypeError(f"not a block: {item!r}")
 
 

@@ -2,13 +2,15 @@
 
 from pathlib import Path
 
+from bench import report as bench_report
 from contract_tests.implementations import ROOT
 
 from . import render_html, render_markdown
-from .document import Document, Paragraph
+from .document import Document, Figure, Paragraph, Section
 from .measurements import Measurements
 from .results import SuiteResults
 from .sections import (
+    benchmark_section,
     code_size_section,
     concepts_section,
     contract_section,
@@ -19,9 +21,21 @@ from .sections import (
 )
 
 REPORTS = ROOT / "reports"
+# `make bench` writes reports/bench.json; the full run's results are kept in docs/benchmark/.
+BENCH_RESULTS = [REPORTS / "bench.json", ROOT / "docs" / "benchmark" / "bench.json"]
 
 
-def build_document(measured: Measurements, results: SuiteResults) -> Document:
+def benchmark_results() -> tuple[dict | None, str]:
+    """The newest benchmark results there are, and where they come from."""
+    for path in BENCH_RESULTS:
+        if path.exists():
+            return bench_report.load(path), str(path.relative_to(ROOT))
+    return None, ""
+
+
+def build_document(
+    measured: Measurements, results: SuiteResults, bench: dict | None = None, bench_source: str = ""
+) -> Document:
     """Build the whole report."""
     *others, last = [measured.title(name) for name in measured.names]
     titles = f"{', '.join(others)} and {last}" if others else last
@@ -41,6 +55,7 @@ def build_document(measured: Measurements, results: SuiteResults) -> Document:
             code_size_section(measured),
             dependencies_section(measured),
             concepts_section(measured),
+            benchmark_section(bench, bench_source),
             versions_section(measured),
         ],
     )
@@ -53,4 +68,17 @@ def write_reports(document: Document, directory: Path = REPORTS) -> list[Path]:
     markdown_path = directory / "comparison.md"
     html_path.write_text(render_html.render(document), encoding="utf-8")
     markdown_path.write_text(render_markdown.render(document), encoding="utf-8")
-    return [html_path, markdown_path]
+    charts = []
+    for figure in figures(document.sections):  # the Markdown links to them
+        charts.append(directory / figure.file)
+        charts[-1].write_text(figure.svg + "\n", encoding="utf-8")
+    return [html_path, markdown_path, *charts]
+
+
+def figures(sections: list[Section]) -> list[Figure]:
+    """Every Figure of these sections and their sub-sections."""
+    found = []
+    for section in sections:
+        found += [block for block in section.blocks if isinstance(block, Figure)]
+        found += figures(section.sections)
+    return found

@@ -3,11 +3,14 @@
 from collections import Counter
 from collections.abc import Callable
 
+from bench import report as bench_report
+
 from .document import (
     Block,
     BulletList,
     CodeBlock,
     Column,
+    Figure,
     Paragraph,
     Preformatted,
     Section,
@@ -427,3 +430,28 @@ def versions_section(measured: Measurements) -> Section:
             Table(["", "version"], rows),
         ],
     )
+
+
+CHART_CAPTIONS = {
+    "ratio": "Each implementation as a share of its stack's bare baseline",
+    "defaults": "Shipped settings against the server's and framework's defaults, get-one",
+    "memory": "Memory per worker after load",
+    "claims": "The articles' claims beside the measured figures",
+}
+
+
+def benchmark_section(bench: dict | None, source: str) -> Section:
+    """Requests per second against bare baselines, from `make bench` (bench/report.py)."""
+    section = Section("benchmark", "Benchmark")
+    if bench is None:
+        section.blocks.append(Paragraph("No benchmark results yet: `make bench` measures them."))
+        return section
+    section.blocks.append(Paragraph(f"From `{source}`."))
+    section.blocks += [Paragraph(text) for text in bench_report.introduction(bench)]
+    for caption, headers, rows in bench_report.tables(bench):
+        section.blocks += [Paragraph(caption), Table(headers, rows)]
+    for name, svg in bench_report.charts(bench).items():
+        caption = CHART_CAPTIONS.get(name, f"Requests per second, {name.partition('-')[2]}")
+        section.blocks.append(Figure(caption, svg, f"bench-{name}.svg"))
+    section.blocks.append(BulletList(bench_report.environment_lines(bench)))
+    return section

@@ -30,6 +30,7 @@ SECTIONS = {
     "code-size": "Code size",
     "dependencies": "Dependencies",
     "concepts": "Concepts",
+    "benchmark": "Benchmark",
     "versions": "Versions",
 }
 

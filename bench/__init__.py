@@ -1,0 +1,1 @@
+"""`python -m bench`: the three implementations and two bare baselines under load, with wrk."""

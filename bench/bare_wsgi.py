@@ -1,0 +1,86 @@
+"""The bare WSGI baseline: `gunicorn ... bench.bare_wsgi:application`.
+
+One connection per worker process, opened on its first request (after gunicorn forks),
+in autocommit mode: each statement is its own transaction, as each request's is in the
+implementations.
+"""
+
+import json
+import sqlite3
+
+import psycopg
+
+from bench import bare
+
+_connection: sqlite3.Connection | psycopg.Connection | None = None
+
+
+def connection() -> sqlite3.Connection | psycopg.Connection:
+    """This worker's connection (sqlite3's default 5 s busy timeout, as the implementations)."""
+    global _connection  # one per process, opened after the fork
+    if _connection is None:
+        url = bare.database_url()
+        path = bare.sqlite_path(url)
+        if path is None:
+            _connection = psycopg.connect(url, autocommit=True)
+        else:
+            _connection = sqlite3.connect(path, isolation_level=None)
+    return _connection
+
+
+def fetch(query: str, parameters: tuple, *, all_rows: bool = False) -> object:
+    """Run one statement; return its first row, or all of them."""
+    database = connection()
+    if isinstance(database, sqlite3.Connection):
+        query = bare.for_sqlite(query)
+    cursor = database.execute(query, parameters)
+    return bare.rows(cursor.fetchall(), all_rows)
+
+
+def answer(start_response, status: int, body: bytes, extra: list | None = None) -> list[bytes]:
+    """Start the response and return its body."""
+    headers = bare.HEADERS if status < 400 else bare.PROBLEM_HEADERS
+    reason = {200: "OK", 201: "Created"}.get(status) or bare.TITLES[status]
+    start_response(
+        f"{status} {reason}", [*headers, *(extra or []), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def application(environ, start_response) -> list[bytes]:
+    """Get, list, create and update users; the health check."""
+    method = environ["REQUEST_METHOD"]
+    path = environ["PATH_INFO"]
+    if path == "/api/users" and method == "GET":
+        limit, offset, email = bare.page_parameters(environ.get("QUERY_STRING", ""))
+        if email is None:
+            total = fetch(bare.COUNT_USERS, ())[0]
+            rows = fetch(bare.LIST_USERS, (limit, offset), all_rows=True)
+        else:
+            total = fetch(bare.COUNT_BY_EMAIL, (email,))[0]
+            rows = fetch(bare.LIST_BY_EMAIL, (email, limit, offset), all_rows=True)
+        page = {"items": [bare.user(row) for row in rows], "total": total}
+        return answer(start_response, 200, bare.encode(page | {"limit": limit, "offset": offset}))
+    if path == "/api/users" and method == "POST":
+        body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+        sqlite = isinstance(connection(), sqlite3.Connection)
+        try:
+            row = fetch(bare.CREATE_USER, (body["name"], body["email"].lower(), bare.now(sqlite)))
+        except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation):
+            return answer(start_response, 409, bare.problem(409))
+        location = [("Location", f"/api/users/{row[0]}")]
+        return answer(start_response, 201, bare.encode(bare.user(row)), location)
+    if path == "/health":
+        fetch("SELECT 1", ())
+        return answer(start_response, 200, bare.encode({"status": "ok"}))
+    identifier = bare.user_id(path)
+    if identifier is not None and method == "GET":
+        row = fetch(bare.GET_USER, (identifier,))
+    elif identifier is not None and method == "PATCH":
+        body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+        row = fetch(*bare.update_statement(body, identifier))
+    else:
+        row = None
+    if row is None:
+        return answer(start_response, 404, bare.problem(404))
+    return answer(start_response, 200, bare.encode(bare.user(row)))
