@@ -20,7 +20,8 @@ IMPLS := flask django fastapi
 INIT_DB_flask = $(BIN)/flask --app impl_flask init-db
 SERVER_flask = $(BIN)/gunicorn --config impl_flask/gunicorn.conf.py --bind $(HOST):$(PORT) \
   "impl_flask:create_app()"
-INIT_DB_django = $(BIN)/python impl_django/manage.py migrate --noinput --fake-initial
+# (From impl_django/, as gunicorn --chdir serves it: a relative SQLite path means one file.)
+INIT_DB_django = cd impl_django && $(BIN)/python manage.py migrate --noinput --fake-initial
 SERVER_django = $(BIN)/gunicorn --config impl_django/gunicorn.conf.py --chdir impl_django \
   --bind $(HOST):$(PORT) project.wsgi
 INIT_DB_fastapi = $(BIN)/python -m impl_fastapi.database

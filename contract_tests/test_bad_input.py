@@ -411,6 +411,15 @@ def test_bad_query_parameter_is_422(api: ApiClient, params: object, named: set[s
 
 def test_unknown_query_parameters_are_ignored(api: ApiClient) -> None:
     assert api.get("/api/users", params={"page": "x", "sort": "-id"}).status_code == 200
+    many = [(f"x{number}", "1") for number in range(1500)]
+    assert api.get("/api/users", params=many).status_code == 200
+
+
+def test_large_request_heads_reach_the_application(api: ApiClient) -> None:
+    # A server's own limits must not answer for the application (with HTML, say).
+    headers = {f"X-Extra-{number}": "x" for number in range(150)} | {"X-Long": "y" * 10_000}
+    assert api.get("/health", headers=headers).status_code == 200
+    assert api.get("/api/users", params={"q": "z" * 6000}).status_code == 200
 
 
 # -- 409: the email is taken ----------------------------------------------------

@@ -19,8 +19,8 @@ app = FastAPI(
     redirect_slashes=False,
 )
 
-# Starlette's router answers 404 and 405 in plain text, and FastAPI answers every invalid
-# request with its own 422 body: all of them become Problem Details.
+# FastAPI answers the router's 404 and 405 as {"detail": ...}, and every invalid request
+# with its own 422 body: all of them become Problem Details.
 app.add_exception_handler(StarletteHTTPException, errors.http_exception_handler)
 app.add_exception_handler(RequestValidationError, errors.validation_exception_handler)
 app.add_exception_handler(OperationalError, errors.database_error_handler)

@@ -101,7 +101,7 @@ class UserPage(BaseModel):
 
 def read_integer(value: object) -> object:
     """Turn a query value written `-?[0-9]+` into an int; strict mode refuses anything else."""
-    # int() would also accept "+5", " 5", "1_0" and non-ASCII digits such as "\u0661".
+    # Lax pydantic would take "+5", " 5", "1_0" and "5.0"; int() also non-ASCII digits ("\u0661").
     if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value):
         return int(value)
     return value

@@ -17,21 +17,12 @@ from .models import db, init_db_command
 INSTANCE_PATH = Path(__file__).resolve().parent / "var"
 
 
-def database_uri(database_url: str) -> str:
-    """Return a DATABASE_URL in the form SQLAlchemy needs."""
-    # SQLAlchemy reads a plain postgresql:// as psycopg2; the project installs psycopg 3.
-    if database_url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
-    return database_url
-
-
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the users API application."""
     app = Flask(__name__, instance_path=str(INSTANCE_PATH))
     app.config.from_mapping(
-        SQLALCHEMY_DATABASE_URI=database_uri(
-            os.environ.get("DATABASE_URL", "sqlite:///users.sqlite3")
-        ),
+        # SQLAlchemy 2.1 reads a plain postgresql:// URL with psycopg 3, the driver installed.
+        SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///users.sqlite3"),
         # Test each pooled connection before use, so that connections a database restart
         # killed are replaced instead of failing requests once it is back.
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},

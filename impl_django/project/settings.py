@@ -95,6 +95,9 @@ TIME_ZONE = "UTC"
 # Django reads bodies of up to 2.5 MB into memory by default; the contract answers 413
 # above 64 KiB (see users.parsers.check_body, which uses this same limit).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 65536
+# Django refuses a request with over 1000 query parameters or form fields (400); the contract
+# ignores unknown query parameters, and bodies are JSON, limited by size above.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = None
 
 REST_FRAMEWORK = {
     # Only JSON in: DRF also parses forms and multipart bodies by default.

@@ -107,8 +107,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
-    """Answer Django's 400 (a Host not in ALLOWED_HOSTS) with Problem Details (handler400)."""
-    return problem(400, detail="The request was refused: its Host is not served here.")
+    """Answer Django's own 400 (a SuspiciousOperation, such as a Host not in ALLOWED_HOSTS)."""
+    return problem(400, detail="The request was refused.")
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> JsonResponse:

@@ -41,8 +41,8 @@ def check_body(request: Request) -> None:
 class StrictJSONParser(JSONParser):
     """Parse JSON as RFC 8259 defines it."""
 
-    # DRF's JSONParser decodes with the charset parameter of Content-Type, accepts NaN and
-    # Infinity, and leaves lone surrogates ("\ud800") and deep nesting to json.loads().
+    # DRF's JSONParser decodes with the charset parameter of Content-Type, and leaves lone
+    # surrogates ("\ud800") and deep nesting to json.loads() (NaN it refuses: STRICT_JSON).
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         """Return the body parsed as UTF-8 JSON, or raise ParseError (400)."""
         try:
