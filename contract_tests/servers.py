@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
@@ -121,3 +122,13 @@ def throwaway_postgresql_database(prefix: str) -> Iterator[str]:
             yield urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
         finally:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def empty_database(kind: str, folder: Path, prefix: str) -> Iterator[str]:
+    """Yield the URL of an empty database: a throwaway PostgreSQL one, or a new SQLite file."""
+    if kind == "postgresql":
+        with throwaway_postgresql_database(prefix) as url:
+            yield url
+    else:
+        yield f"sqlite:///{folder / 'users.sqlite3'}"

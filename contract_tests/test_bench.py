@@ -5,8 +5,7 @@ comparison only means something if the bare apps answer the very same JSON.
 """
 
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +15,9 @@ import pytest
 from bench import bare, report, servers, wrk
 from bench.run import targets
 from contract_tests.implementations import IMPLEMENTATIONS
-from contract_tests.servers import running_server, throwaway_postgresql_database
+from contract_tests.servers import empty_database, running_server
 
 NAMES = [implementation.name for implementation in IMPLEMENTATIONS]
-
-
-@contextmanager
-def new_database(backend: str, folder: Path) -> Iterator[str]:
-    """An empty database: a throwaway PostgreSQL one, or a new SQLite file."""
-    if backend == "postgresql":
-        with throwaway_postgresql_database("bench_test") as url:
-            yield url
-    else:
-        yield f"sqlite:///{folder / 'users.sqlite3'}"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -38,7 +27,7 @@ def test_bare_baselines_answer_the_same_json(backend: str, tmp_path: Path) -> No
     assert [target.name for target in baselines] == ["bare-wsgi", "bare-asgi"]
     single = {"WEB_CONCURRENCY": "1"}
     with ExitStack() as stack:
-        url = stack.enter_context(new_database(backend, tmp_path))
+        url = stack.enter_context(empty_database(backend, tmp_path, "bench_test"))
         clients = {}
         for name in NAMES:
             base_url = stack.enter_context(running_server(name, url, env=single))

@@ -13,8 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, closing
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import pytest
 
 from contract_tests.client import ApiClient
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT
-from contract_tests.servers import make, running_server, throwaway_postgresql_database
+from contract_tests.servers import empty_database, make, running_server
 
 NAMES = [impl.name for impl in IMPLEMENTATIONS]
 BACKENDS = ["postgresql", "sqlite"]
@@ -70,16 +69,6 @@ EXPECTED = {
         "other objects": [],
     },
 }
-
-
-@contextmanager
-def new_database(backend: str, folder: Path) -> Iterator[str]:
-    """Yield the URL of an empty database: a throwaway PostgreSQL one, or a new SQLite file."""
-    if backend == "postgresql":
-        with throwaway_postgresql_database("one_database") as url:
-            yield url
-    else:
-        yield f"sqlite:///{folder / 'users.sqlite3'}"
 
 
 def query(database_url: str, sql: str) -> list[tuple]:
@@ -198,7 +187,10 @@ def manage(database_url: str, *arguments: str) -> subprocess.CompletedProcess:
 @cache
 def table_created_by(implementation: str, backend: str) -> dict[str, Any]:
     """Describe the users table that an implementation's init-db creates in an empty database."""
-    with tempfile.TemporaryDirectory() as folder, new_database(backend, Path(folder)) as url:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        empty_database(backend, Path(folder), "one_database") as url,
+    ):
         make("init-db", implementation, url)
         return describe_users_table(url)
 
@@ -216,7 +208,7 @@ def test_init_db_adopts_the_table_another_implementation_created(
     backend: str, implementation: str, tmp_path: Path
 ) -> None:
     """After one implementation's init-db, every other one's succeeds and changes nothing."""
-    with new_database(backend, tmp_path) as url:
+    with empty_database(backend, tmp_path, "one_database") as url:
         make("init-db", implementation, url)
         table = describe_users_table(url)
         query(
@@ -254,7 +246,7 @@ def expect(response: httpx.Response, status: int) -> Any:
 def test_all_implementations_serve_one_database(backend: str, tmp_path: Path) -> None:
     """Users written through any implementation are the same users through every other one."""
     with ExitStack() as stack:
-        url = stack.enter_context(new_database(backend, tmp_path))
+        url = stack.enter_context(empty_database(backend, tmp_path, "one_database"))
         # `make serve` runs init-db first: the first server's creates the table, the others'
         # adopt it (every order: test_init_db_adopts_...). Then all serve the one database.
         apis = {}
