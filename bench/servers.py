@@ -5,20 +5,15 @@ import contextlib
 import os
 import re
 import shlex
-import signal
 import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from bench import wrk
 from contract_tests.implementations import ROOT
-from contract_tests.servers import free_port, make, read_log, running_server
+from contract_tests.servers import make, running_server, serving
 
 SERVER_CPU = 0
 
@@ -97,38 +92,12 @@ def started(target: Target, database_url: str, workers: int) -> Iterator[str]:
             yield base_url
         return
     make("init-db", target.init_impl, database_url)
-    port = free_port()
-    command = [part.replace("{port}", str(port)) for part in target.command]
-    environment = os.environ | {"DATABASE_URL": database_url} | env
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=environment, start_new_session=True,
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{target.name} exited:\n{read_log(log)}")
-                try:
-                    httpx.get(f"{base_url}/health", timeout=5)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"{target.name} did not start:\n{read_log(log)}"
-                        ) from None
-                    time.sleep(0.2)
-            yield base_url
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+
+    def command(port: int) -> list[str]:
+        return [part.replace("{port}", str(port)) for part in target.command]
+
+    with serving(target.name, command, os.environ | {"DATABASE_URL": database_url} | env) as url:
+        yield url
 
 
 def listening_inodes(port: int) -> set[str]:

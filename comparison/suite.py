@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT
-from contract_tests.servers import running_server
+from contract_tests.servers import ServerStartupError, running_server
 
 from .progress import Progress
 
@@ -37,23 +37,13 @@ def run_contract_suite(junit_xml: Path, progress: Progress) -> None:
             database_url = f"sqlite:///{Path(folder) / f'{name}.sqlite3'}"
             try:
                 base_urls[name] = servers.enter_context(running_server(name, database_url))
-            except (AssertionError, ProcessLookupError) as error:
+            except ServerStartupError as error:
                 raise ServerStartError(
-                    f"{name} did not start under its production server (make serve):\n"
-                    + why_not_started(error)
+                    f"{name} did not start under its production server (make serve):\n{error}"
                 ) from None
             progress.step(f"{name}: serving on {base_urls[name]}")
         run_pytest(base_urls, junit_xml, progress)
         progress.step("stopping the servers")
-
-
-def why_not_started(error: BaseException) -> str:
-    """Return running_server's explanation: its assertion, with the server's last lines."""
-    # When `make serve` itself has exited, running_server's clean-up then fails to signal
-    # its process group (ProcessLookupError), and the assertion is only that error's context.
-    while not isinstance(error, AssertionError) and error.__context__ is not None:
-        error = error.__context__
-    return str(error)
 
 
 def pytest_command(base_urls: dict[str, str], junit_xml: Path) -> list[str]:

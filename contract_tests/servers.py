@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -52,6 +52,49 @@ def make(
     return result
 
 
+class ServerStartupError(RuntimeError):
+    """A server exited, or did not answer /health in time; the message ends with its log."""
+
+
+@contextmanager
+def serving(
+    name: str, command: Callable[[int], list[str]], env: Mapping[str, str]
+) -> Iterator[str]:
+    """Run ``command(port)`` from the repository on a free port; yield its base URL; stop it."""
+    port = free_port()
+    # The server's output goes to a file: a pipe that nobody reads fills up after
+    # some 64 KiB of access log, and the server then blocks writing to it.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command(port), cwd=ROOT, env=dict(env), start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise ServerStartupError(f"{name} exited:\n{read_log(log)}")
+                try:
+                    httpx.get(f"{base_url}/health", timeout=5)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        raise ServerStartupError(
+                            f"{name} did not start:\n{read_log(log)}"
+                        ) from None
+                    time.sleep(0.2)
+            yield base_url
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # it and its children have exited
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
 @contextmanager
 def running_server(
     impl: str,
@@ -61,43 +104,13 @@ def running_server(
     env: Mapping[str, str] | None = None,
 ) -> Iterator[str]:
     """Run ``make TARGET`` for ``impl`` on a free port, with ``env`` added; yield its base URL."""
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": database_url} | dict(env or {})
-    command = [
-        "make",
-        "--no-print-directory",
-        "-C",
-        str(ROOT),
-        target,
-        f"IMPL={impl}",
-        f"PORT={port}",
-    ]
-    # The server's output goes to a file: a pipe that nobody reads fills up after
-    # some 64 KiB of access log, and the server then blocks writing to it.
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            command, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, f"{impl} exited:\n{read_log(log)}"
-                try:
-                    httpx.get(f"{base_url}/health", timeout=5)
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, f"{impl} did not start:\n{read_log(log)}"
-                    time.sleep(0.2)
-            yield base_url
-        finally:
-            with contextlib.suppress(ProcessLookupError):  # make and the server have exited
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+
+    def command(port: int) -> list[str]:
+        return ["make", "--no-print-directory", target, f"IMPL={impl}", f"PORT={port}"]
+
+    environment = os.environ | {"DATABASE_URL": database_url} | dict(env or {})
+    with serving(impl, command, environment) as base_url:
+        yield base_url
 
 
 def read_log(log: IO[bytes]) -> str:
