@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import errors, views
-from .models import db, init_db_command
+from .models import db, init_db_command, set_journal_mode
 
 # Flask's instance folder is where files outside version control live, and where
 # Flask-SQLAlchemy puts a relative SQLite path; the project calls it var/.
@@ -46,6 +47,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["user_id"] = views.UserIdConverter
 
     db.init_app(app)
+    with app.app_context():  # the engine exists from init_app on; nothing connects yet
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", set_journal_mode)
     app.cli.add_command(init_db_command)
     app.register_blueprint(views.bp)
 
