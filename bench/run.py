@@ -16,7 +16,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,11 +42,11 @@ GTHREAD = "--worker-class gthread --threads 4"
 # What the two modes run; every figure can be overridden on the command line.
 FULL = {
     "duration": 10, "warmup": 5, "workload_warmup": 3, "repetitions": 3,
-    "workloads": WORKLOADS, "variant_databases": DATABASES,
+    "workloads": WORKLOADS, "variant_databases": DATABASES, "users": 1000,
 }  # fmt: skip
 QUICK = {
     "duration": 1, "warmup": 1, "workload_warmup": 0, "repetitions": 3,
-    "workloads": ["get", "mix"], "variant_databases": ["postgresql"],
+    "workloads": ["get", "mix"], "variant_databases": ["postgresql"], "users": 200,
 }  # fmt: skip
 
 
@@ -60,42 +61,93 @@ def targets() -> list[Target]:
     ]
 
 
-def variants() -> list[tuple[str, Target, str]]:
-    """Settings other than the shipped ones, for get-one: (implementation, target, what)."""
+@dataclass(frozen=True)
+class Variant:
+    """An implementation with one setting changed, measured beside the shipped one."""
+
+    implementation: str
+    target: Target
+    what: str
+    framework_default: bool  # the changed setting is the framework's or server's default
+    databases: tuple[str, ...] = tuple(DATABASES)
+    workloads: tuple[str, ...] = ("get",)
+
+    def to_json(self) -> dict[str, object]:
+        """What the report says of it."""
+        return {
+            "implementation": self.implementation, "target": self.target.name,
+            "title": self.target.title, "what": self.what,
+            "framework_default": self.framework_default, "workloads": list(self.workloads),
+        }  # fmt: skip
+
+
+def variants() -> list[Variant]:
+    """Settings other than the shipped ones, each on its implementation's usual workloads."""
     uvicorn_default = servers.without_http_option(servers.makefile_server_command("fastapi"))
-    return [
-        (
-            "flask",
-            Target("flask-gthread", "Flask, gunicorn gthread", "wsgi", impl="flask",
-                   env=(("GUNICORN_CMD_ARGS", GTHREAD),)),
-            f"gunicorn `{GTHREAD}` (GUNICORN_CMD_ARGS) instead of the shipped sync workers, "
-            "which are also gunicorn's default",
-        ),
-        (
-            "django",
-            Target("django-gthread", "Django, gunicorn gthread", "wsgi", impl="django",
-                   env=(("GUNICORN_CMD_ARGS", GTHREAD),)),
-            f"gunicorn `{GTHREAD}` (GUNICORN_CMD_ARGS) instead of the shipped sync workers, "
-            "which are also gunicorn's default",
-        ),
-        (
-            "fastapi",
-            Target("fastapi-default-http", "FastAPI, uvicorn's default protocol", "asgi",
-                   command=tuple(uvicorn_default), init_impl="fastapi"),
-            "the Makefile's uvicorn flags without `--http impl_fastapi.server:H11NoDelayProtocol`"
-            " (uvicorn's own h11, TCP_NODELAY left off with several workers)",
-        ),
+    fastapi_async = [
+        "bench.fastapi_async:app" if part == "impl_fastapi.main:app" else part
+        for part in servers.makefile_server_command("fastapi")
+    ]
+    gthread = (
+        f"gunicorn `{GTHREAD}` (GUNICORN_CMD_ARGS) instead of the shipped sync workers, "
+        "which are also gunicorn's default"
+    )
+    rollback = (
+        "SQLite's default rollback journal (SQLITE_JOURNAL_MODE=DELETE) instead of the shipped "
+        "write-ahead log (WAL)"
+    )
+    found = [
+        Variant("flask", Target("flask-gthread", "Flask, gunicorn gthread", "wsgi",
+                                impl="flask", env=(("GUNICORN_CMD_ARGS", GTHREAD),)),
+                gthread, framework_default=False),
+        Variant("django", Target("django-gthread", "Django, gunicorn gthread", "wsgi",
+                                 impl="django", env=(("GUNICORN_CMD_ARGS", GTHREAD),)),
+                gthread, framework_default=False),
+        Variant("django", Target("django-conn-max-age-0", "Django, CONN_MAX_AGE 0", "wsgi",
+                                 impl="django", env=(("DJANGO_CONN_MAX_AGE", "0"),)),
+                "`CONN_MAX_AGE = 0` (DJANGO_CONN_MAX_AGE=0), Django's default: a new database "
+                "connection for every request, instead of the shipped 60 s",
+                framework_default=True),
+        Variant("fastapi", Target("fastapi-default-http", "FastAPI, uvicorn's default protocol",
+                                  "asgi", command=tuple(uvicorn_default), init_impl="fastapi"),
+                "the Makefile's uvicorn flags without `--http impl_fastapi.server:"
+                "H11NoDelayProtocol` (uvicorn's own h11, TCP_NODELAY left off with several "
+                "workers)", framework_default=True),
+        Variant("fastapi", Target("fastapi-async", "FastAPI, async def", "asgi",
+                                  command=tuple(fastapi_async), init_impl="fastapi"),
+                "get-one as an `async def` path operation on SQLAlchemy's asyncio extension "
+                "(bench/fastapi_async.py; psycopg's async connections, so PostgreSQL only) "
+                "instead of the shipped `def` run in FastAPI's thread pool",
+                framework_default=False, databases=("postgresql",)),
     ]  # fmt: skip
+    for implementation in ("flask", "django", "fastapi"):
+        shipped = next(target for target in targets() if target.impl == implementation)
+        journal = replace(
+            shipped,
+            name=f"{implementation}-rollback-journal",
+            title=f"{shipped.title}, SQLite rollback journal",
+            env=(("SQLITE_JOURNAL_MODE", "DELETE"),),
+        )
+        found.append(
+            Variant(
+                implementation,
+                journal,
+                rollback,
+                framework_default=True,
+                databases=("sqlite",),
+                workloads=("get", "mix"),
+            )
+        )
+    return found
 
 
-NOT_MEASURED = [
-    {
-        "implementation": "django",
-        "setting": "CONN_MAX_AGE 0 (Django's default) against the shipped 60",
-        "why": "impl_django/project/settings.py does not read it from the environment, "
-        "and the settings are not edited for a benchmark",
-    }
-]
+@dataclass(frozen=True)
+class Entry:
+    """A target in one database's run, with the workloads it takes part in."""
+
+    target: Target
+    workloads: tuple[str, ...]
+    role: str  # "shipped" or "variant"
 
 
 class Progress:
@@ -207,55 +259,76 @@ class Bench:
         )
         return result
 
-    def measure(self, database: str, target: Target, workloads: list[str], role: str) -> None:
-        """Start target on a fresh database, seed it, warm it up, load it, read its memory."""
+    def measure(self, database: str, entries: list[Entry]) -> None:
+        """Start every target on a fresh database of its own, seed and warm each up, then
+        load them in turns (one repetition of each before the next), then read their memory.
+
+        Taking turns spreads a slowdown of the machine over every target instead of
+        charging it to whichever ran at that moment: the ratios stay comparable.
+        """
         options = self.options
         say = self.progress
-        with fresh_database(database) as url:
-            say(f"{database} {target.name}: starting")
-            with (
-                servers.started(target, url, options.workers) as base_url,
-                servers.off_server_cpu(),
-            ):
-                say(f"{database} {target.name}: seeding {options.users} users")
+        with ExitStack() as stack:
+            urls: dict[str, tuple[str, str]] = {}  # target name: (base URL, database URL)
+            for entry in entries:
+                target = entry.target
+                url = stack.enter_context(fresh_database(database))
+                say(f"{database} {target.name}: starting")
+                base_url = stack.enter_context(servers.started(target, url, options.workers))
+                urls[target.name] = (base_url, url)
+            stack.enter_context(servers.off_server_cpu())
+            for entry in entries:
+                base_url, url = urls[entry.target.name]
+                say(f"{database} {entry.target.name}: seeding {options.users} users")
                 seed(base_url, url, options.users)
                 if options.warmup:
-                    say(f"{database} {target.name}: warm-up, mix, {options.warmup}s")
+                    say(f"{database} {entry.target.name}: warm-up, mix, {options.warmup}s")
                     self.load(base_url, "mix", options.warmup)
                     reset(url, options.users)
-                for workload in workloads:
-                    if options.workload_warmup:
-                        self.load(base_url, workload, options.workload_warmup)
-                        if workload in wrk.WRITES:
-                            reset(url, options.users)
-                    runs = []
-                    for repetition in range(1, options.repetitions + 1):
+            for workload in WORKLOADS:
+                taking_part = [entry for entry in entries if workload in entry.workloads]
+                runs: dict[str, list[wrk.WrkResult]] = {e.target.name: [] for e in taking_part}
+                for entry in taking_part if options.workload_warmup else []:
+                    base_url, url = urls[entry.target.name]
+                    self.load(base_url, workload, options.workload_warmup)
+                    if workload in wrk.WRITES:
+                        reset(url, options.users)
+                for repetition in range(1, options.repetitions + 1):
+                    for entry in taking_part:
+                        base_url, url = urls[entry.target.name]
                         run = self.load(base_url, workload, options.duration)
-                        runs.append(run)
+                        runs[entry.target.name].append(run)
                         flag = f", {run.errors} ERRORS" if run.errors else ""
                         say(
-                            f"{database} {target.name} {workload} "
+                            f"{database} {entry.target.name} {workload} "
                             f"rep {repetition}/{options.repetitions}: "
                             f"{run.requests_per_s:.0f} req/s, "
                             f"p99 {run.latency_ms.get('p99', 0):.1f} ms{flag}"
                         )
                         if workload in wrk.WRITES:
                             reset(url, options.users)
+                for entry in taking_part:
                     self.results.append(
-                        {"database": database, "target": target.name, "workload": workload,
-                         "role": role} | summarize(runs)
+                        {"database": database, "target": entry.target.name,
+                         "workload": workload, "role": entry.role}
+                        | summarize(runs[entry.target.name])
                     )  # fmt: skip
-                processes = servers.server_processes(servers.port_of(base_url))
-                self.memory.append(
-                    {"database": database, "target": target.name, "role": role,
-                     "processes": processes}
-                )  # fmt: skip
-                for process in processes:
-                    say(
-                        f"{database} {target.name}: {process['role']} {process['pid']} "
-                        f"RSS {process['rss_kib'] / 1024:.1f} MiB, "
-                        f"{process['threads']} threads, CPUs {process['cpus']}"
-                    )
+            for entry in entries:
+                self.read_memory(database, entry, urls[entry.target.name][0])
+
+    def read_memory(self, database: str, entry: Entry, base_url: str) -> None:
+        """Record the RSS and threads of a target's processes after load."""
+        processes = servers.server_processes(servers.port_of(base_url))
+        self.memory.append(
+            {"database": database, "target": entry.target.name, "role": entry.role,
+             "processes": processes}
+        )  # fmt: skip
+        for process in processes:
+            self.progress(
+                f"{database} {entry.target.name}: {process['role']} {process['pid']} "
+                f"RSS {process['rss_kib'] / 1024:.1f} MiB, "
+                f"{process['threads']} threads, CPUs {process['cpus']}"
+            )
 
 
 def versions() -> dict[str, str]:
@@ -294,13 +367,13 @@ def server_settings(options: argparse.Namespace) -> dict[str, object]:
     commands = {
         impl: servers.makefile_server_command(impl) for impl in ("flask", "django", "fastapi")
     }
-    for target in [*targets(), *(variant for _, variant, _ in variants())]:
+    for target in [*targets(), *(variant.target for variant in variants())]:
         if target.command is not None:
             commands[target.name] = list(target.command)
     return {
         "WEB_CONCURRENCY": options.workers,
         "commands": {name: " ".join(command) for name, command in commands.items()},
-        "variant_env": {v.name: dict(v.env) for _, v, _ in variants() if v.env},
+        "variant_env": {v.target.name: dict(v.target.env) for v in variants() if v.target.env},
         "gunicorn_config": {
             impl: (ROOT / f"impl_{impl}/gunicorn.conf.py").read_text()
             for impl in ("flask", "django")
@@ -325,7 +398,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--variant-databases", nargs="*", choices=DATABASES)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="WEB_CONCURRENCY")
-    parser.add_argument("--users", type=int, default=1000, help="users seeded before loading")
+    parser.add_argument("--users", type=int, help="users seeded before loading")
     parser.add_argument("--output", type=Path, default=REPORTS / "bench.json")
     options = parser.parse_args(argv)
     for name, value in (QUICK if options.quick else FULL).items():
@@ -355,18 +428,26 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "versions": versions(),
     }
-    variant_notes = []
     try:
+        chosen_variants = [
+            variant
+            for variant in variants()
+            if (options.targets is None or variant.implementation in options.targets)
+            and set(options.variant_databases) & set(variant.databases)
+        ]
+        variant_notes = [variant.to_json() for variant in chosen_variants]
         for database in options.databases:
-            for target in chosen:
-                bench.measure(database, target, options.workloads, "shipped")
-        for implementation, variant, what in variants():
-            if options.targets is not None and implementation not in options.targets:
-                continue
-            variant_notes.append({"implementation": implementation, "target": variant.name,
-                                  "title": variant.title, "what": what})  # fmt: skip
-            for database in options.variant_databases:
-                bench.measure(database, variant, ["get"], "variant")
+            entries = [Entry(target, tuple(options.workloads), "shipped") for target in chosen]
+            entries += [
+                Entry(
+                    variant.target,
+                    tuple(w for w in variant.workloads if w in options.workloads),
+                    "variant",
+                )
+                for variant in chosen_variants
+                if database in variant.databases and database in options.variant_databases
+            ]
+            bench.measure(database, entries)
     finally:
         shutil.rmtree(bench.scripts, ignore_errors=True)
     data |= {
@@ -390,17 +471,18 @@ def main(argv: list[str] | None = None) -> int:
                 "mix": "80% get, 10% list, 5% create, 5% update",
             },
             "reset": "after every run that writes: created users deleted, names restored",
+            "order": "all targets of a database started at once, each on its own database; "
+            "per workload, each repetition runs every target once before the next",
             "WEB_CONCURRENCY": options.workers,
         },
         "server_settings": server_settings(options),
         "targets": {
             t.name: {"title": t.title, "stack": t.stack, "baseline": t.name.startswith("bare-")}
-            for t in [*targets(), *(v for _, v, _ in variants())]
+            for t in [*targets(), *(v.target for v in variants())]
         },
         "results": bench.results,
         "memory": bench.memory,
         "variants": variant_notes,
-        "not_measured": NOT_MEASURED,
         "claims": report.CLAIMS,
     }
     data["machine"]["load_average_at_end"] = list(os.getloadavg())

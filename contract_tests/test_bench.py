@@ -4,6 +4,8 @@
 comparison only means something if the bare apps answer the very same JSON.
 """
 
+import contextlib
+import sqlite3
 import xml.etree.ElementTree as ElementTree
 from contextlib import ExitStack
 from pathlib import Path
@@ -13,9 +15,9 @@ import httpx
 import pytest
 
 from bench import bare, report, servers, wrk
-from bench.run import targets
+from bench.run import fresh_database, targets, variants
 from contract_tests.implementations import IMPLEMENTATIONS
-from contract_tests.servers import empty_database, running_server
+from contract_tests.servers import empty_database, make, running_server
 
 NAMES = [implementation.name for implementation in IMPLEMENTATIONS]
 
@@ -25,6 +27,12 @@ def test_bare_baselines_answer_the_same_json(backend: str, tmp_path: Path) -> No
     """Get-one and list: the same JSON from each bare baseline as from each implementation."""
     baselines = [target for target in targets() if target.command is not None]
     assert [target.name for target in baselines] == ["bare-wsgi", "bare-asgi"]
+    # Variants with a command of their own serve the same contract on their databases.
+    baselines += [
+        variant.target
+        for variant in variants()
+        if variant.target.command is not None and backend in variant.databases
+    ]
     single = {"WEB_CONCURRENCY": "1"}
     with ExitStack() as stack:
         url = stack.enter_context(empty_database(backend, tmp_path, "bench_test"))
@@ -218,9 +226,10 @@ def fake_bench() -> dict[str, Any]:
                 "target": "fastapi-default-http",
                 "title": titles["fastapi-default-http"],
                 "what": "no --http",
+                "framework_default": True,
+                "workloads": ["get"],
             }
         ],
-        "not_measured": [],
         "claims": report.CLAIMS,
     }
 
@@ -234,9 +243,23 @@ def test_report_renders_from_a_small_bench_json(tmp_path: Path) -> None:
     assert "| get one | FastAPI | 200 | 180-220 | 25% |" in markdown  # of bare ASGI, not WSGI
     assert "| get one | Django + DRF | 250 | 225-275 | 25% | 2.0 | 5.0 | 3 (flagged) |" in markdown
     assert "claim (articles), JSON endpoint: 15,000-20,000" in markdown
-    assert "| FastAPI | SQLite | 200 (180-220) | no --http | 50 (45-55) | shipped is faster |" in (
+    assert (
+        "| FastAPI | SQLite | get one | 200 (180-220) | framework default: no --http | 50 (45-55) "
+        "| x4.00 | shipped is faster |"
+    ) in markdown
+    # The goals, computed: a share of the baseline, and shipped against the defaults.
+    assert "| Flask | SQLite | at least 40% of the bare baseline | 50% | reached |" in markdown
+    assert "| FastAPI | SQLite | at least 40% of the bare baseline | 25% | not reached |" in (
         markdown
     )
+    assert (
+        "| FastAPI | SQLite | shipped at least 1.5x the defaults "
+        "| x4.00 against FastAPI, uvicorn's default protocol | reached |"
+    ) in markdown
+    assert (
+        "| Flask | SQLite | shipped at least 1.5x the defaults "
+        "| x1.00: no setting changed from the defaults was measured faster | not reached |"
+    ) in markdown
     assert "| SQLite | Flask | 1 | 50.0 | 1 |" in markdown
     assert "Taken on a shared machine" in markdown
     assert "![ratio](bench-ratio.svg)" in markdown
@@ -258,6 +281,26 @@ def test_report_renders_from_a_small_bench_json(tmp_path: Path) -> None:
     claims = (tmp_path / "bench-claims.svg").read_text()
     assert "claim (articles): JSON endpoint" in claims
     assert "stroke-dasharray" in claims  # claims are drawn hollow, unlike measurements
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("setting", "expected"), [(None, "wal"), ("DELETE", "delete")])
+def test_sqlite_journal_mode(
+    name: str, setting: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each implementation puts SQLite in WAL mode, or in SQLITE_JOURNAL_MODE, which the
+    benchmark's rollback-journal variants set to SQLite's default."""
+    if setting is None:
+        monkeypatch.delenv("SQLITE_JOURNAL_MODE", raising=False)
+    else:
+        monkeypatch.setenv("SQLITE_JOURNAL_MODE", setting)
+    with fresh_database("sqlite") as url:
+        make("init-db", name, url)
+        path = url.removeprefix("sqlite:///")
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+            tables = connection.execute("SELECT name FROM sqlite_master").fetchall()
+    assert (mode, ("users",) in tables) == (expected, True)
 
 
 def test_bare_baselines_read_what_each_orm_stored() -> None:

@@ -1,0 +1,55 @@
+"""A variant of the FastAPI implementation for `make bench`: `uvicorn ... bench.fastapi_async:app`.
+
+The shipped implementation declares its path operations with `def`, as FastAPI's and
+SQLModel's tutorials do for a blocking database library: FastAPI runs each one, and the
+session dependency, in its thread pool. This variant serves get-one from an `async def`
+path operation on SQLAlchemy's asyncio extension (psycopg 3's async connections, so
+PostgreSQL only), awaited on the event loop. Every other route, the exception handlers,
+the middleware, the route class, the model and the response schema are the shipped
+application's, so the variant answers the whole contract.
+"""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from impl_fastapi import main, views
+from impl_fastapi.database import url
+from impl_fastapi.models import User
+from impl_fastapi.routing import StrictRoute
+from impl_fastapi.schemas import UserPublic
+
+if not url.startswith("postgresql"):
+    raise SystemExit("bench.fastapi_async needs a postgresql:// DATABASE_URL")
+
+# The shipped engine's settings; create_async_engine picks psycopg's async dialect.
+engine = create_async_engine(url, pool_pre_ping=True)
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    """Give a request its own session, on the event loop."""
+    async with AsyncSession(engine) as session:
+        yield session
+
+
+router = APIRouter(route_class=StrictRoute)
+
+
+@router.api_route("/api/users/{user_id}", methods=["GET", "HEAD"], response_model=UserPublic)
+async def get_user(user_id: int, session: Annotated[AsyncSession, Depends(get_session)]) -> User:
+    """Get a user."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise HTTPException(status_code=404)
+    return user
+
+
+app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
+app.exception_handlers.update(main.app.exception_handlers)
+app.user_middleware = list(main.app.user_middleware)
+# Routes match in order: this get-one first, then the shipped routes for everything else.
+app.include_router(router)
+app.include_router(views.router)
