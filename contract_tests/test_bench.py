@@ -244,8 +244,11 @@ def test_report_renders_from_a_small_bench_json(tmp_path: Path) -> None:
     assert "| get one | Django + DRF | 250 | 225-275 | 25% | 2.0 | 5.0 | 3 (flagged) |" in markdown
     assert "claim (articles), JSON endpoint: 15,000-20,000" in markdown
     assert (
-        "| FastAPI | SQLite | get one | 200 (180-220) | framework default: no --http | 50 (45-55) "
+        "| FastAPI | SQLite | get one | 200 (180-220) | uvicorn's default protocol | 50 (45-55) "
         "| x4.00 | shipped is faster |"
+    ) in markdown
+    assert (
+        "| FastAPI, uvicorn's default protocol | the framework's or server's default | no --http |"
     ) in markdown
     # The goals, computed: a share of the baseline, and shipped against the defaults.
     assert "| Flask | SQLite | at least 40% of the bare baseline | 50% | reached |" in markdown
