@@ -135,7 +135,7 @@ def variants() -> list[Variant]:
                 rollback,
                 framework_default=True,
                 databases=("sqlite",),
-                workloads=("get", "mix"),
+                workloads=("get", "create", "update", "mix"),
             )
         )
     return found
