@@ -53,10 +53,21 @@ def number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def chart(title: str, axis_label: str, groups: list[tuple[str, list[Bar]]]) -> str:
-    """A chart of bar groups, each under its heading, with a shared linear axis from 0."""
+def chart(
+    title: str,
+    axis_label: str,
+    groups: list[tuple[str, list[Bar]]],
+    marks: tuple[tuple[float, str], ...] = (),
+) -> str:
+    """A chart of bar groups, each under its heading, with a shared linear axis from 0.
+
+    marks: (value, label) pairs drawn as dashed vertical lines across the plot, a goal say.
+    """
     top_value = max(
-        (max(bar.value, bar.high or 0) for _, bars in groups for bar in bars), default=1
+        [bar.value for _, bars in groups for bar in bars]
+        + [bar.high or 0 for _, bars in groups for bar in bars]
+        + [value for value, _ in marks],
+        default=1,
     )
     maximum = nice_maximum(top_value)
     plot_width = WIDTH - LABEL_WIDTH - RIGHT_MARGIN
@@ -105,6 +116,12 @@ def chart(title: str, axis_label: str, groups: list[tuple[str, list[Bar]]]) -> s
             f"<line x1='{x(value):.1f}' x2='{x(value):.1f}' y1='{TOP}' y2='{axis_y}' "
             f"stroke='#ddd'/><text x='{x(value):.1f}' y='{axis_y + 14}' text-anchor='middle' "
             f"fill='#555'>{number(value)}</text>"
+        )
+    for value, label in marks:
+        ticks.append(
+            f"<line x1='{x(value):.1f}' x2='{x(value):.1f}' y1='{TOP - 6}' y2='{axis_y}' "
+            f"stroke='#000' stroke-dasharray='5 4'/><text x='{x(value) + 4:.1f}' y='{TOP - 8}' "
+            f"fill='#000'>{html.escape(label)}</text>"
         )
     height = axis_y + 40
     return (

@@ -264,7 +264,7 @@ def test_report_renders_from_a_small_bench_json(tmp_path: Path) -> None:
         "| x1.00: no setting changed from the defaults was measured faster | not reached |"
     ) in markdown
     assert "| SQLite | Flask | 1 | 50.0 | 1 |" in markdown
-    assert "Taken on a shared machine" in markdown
+    assert "A quick run: runs this short" in markdown
     assert "![ratio](bench-ratio.svg)" in markdown
 
     page = report.render_html(data)
@@ -284,6 +284,7 @@ def test_report_renders_from_a_small_bench_json(tmp_path: Path) -> None:
     claims = (tmp_path / "bench-claims.svg").read_text()
     assert "claim (articles): JSON endpoint" in claims
     assert "stroke-dasharray" in claims  # claims are drawn hollow, unlike measurements
+    assert "goal on get one: 40%" in (tmp_path / "bench-ratio.svg").read_text()
 
 
 @pytest.mark.parametrize("name", NAMES)
