@@ -53,12 +53,14 @@ QUICK = {
 def targets() -> list[Target]:
     """The implementations, each after its stack's bare baseline."""
     return [
-        Target("bare-wsgi", "bare WSGI", "wsgi", command=tuple(servers.bare_wsgi_command())),
+        Target("bare-wsgi", "bare WSGI", "wsgi",
+               command=servers.server_command_for("flask", "bench.bare_wsgi:application")),
         Target("flask", "Flask", "wsgi", impl="flask"),
         Target("django", "Django + DRF", "wsgi", impl="django"),
-        Target("bare-asgi", "bare ASGI", "asgi", command=tuple(servers.bare_asgi_command())),
+        Target("bare-asgi", "bare ASGI", "asgi",
+               command=servers.server_command_for("fastapi", "bench.bare_asgi:app")),
         Target("fastapi", "FastAPI", "asgi", impl="fastapi"),
-    ]
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,7 @@ class Variant:
 def variants() -> list[Variant]:
     """Settings other than the shipped ones, each on its implementation's usual workloads."""
     uvicorn_default = servers.without_http_option(servers.makefile_server_command("fastapi"))
-    fastapi_async = [
-        "bench.fastapi_async:app" if part == "impl_fastapi.main:app" else part
-        for part in servers.makefile_server_command("fastapi")
-    ]
+    fastapi_async = servers.server_command_for("fastapi", "bench.fastapi_async:app")
     gthread = (
         f"gunicorn `{GTHREAD}` (GUNICORN_CMD_ARGS) instead of the shipped sync workers, "
         "which are also gunicorn's default"
@@ -109,28 +108,29 @@ def variants() -> list[Variant]:
                 "connection for every request, instead of the shipped 60 s",
                 framework_default=True),
         Variant("fastapi", Target("fastapi-default-http", "FastAPI, uvicorn's default protocol",
-                                  "asgi", command=tuple(uvicorn_default), init_impl="fastapi"),
+                                  "asgi", command=uvicorn_default, init_impl="fastapi"),
                 "the Makefile's uvicorn flags without `--http impl_fastapi.server:"
                 "H11NoDelayProtocol` (uvicorn's own h11, TCP_NODELAY left off with several "
                 "workers)", framework_default=True),
         Variant("fastapi", Target("fastapi-async", "FastAPI, async def", "asgi",
-                                  command=tuple(fastapi_async), init_impl="fastapi"),
+                                  command=fastapi_async, init_impl="fastapi"),
                 "get-one as an `async def` path operation on SQLAlchemy's asyncio extension "
                 "(bench/fastapi_async.py; psycopg's async connections, so PostgreSQL only) "
                 "instead of the shipped `def` run in FastAPI's thread pool",
                 framework_default=False, databases=("postgresql",)),
     ]  # fmt: skip
-    for implementation in ("flask", "django", "fastapi"):
-        shipped = next(target for target in targets() if target.impl == implementation)
+    for shipped in targets():
+        if shipped.impl is None:  # a bare baseline
+            continue
         journal = replace(
             shipped,
-            name=f"{implementation}-rollback-journal",
+            name=f"{shipped.impl}-rollback-journal",
             title=f"{shipped.title}, SQLite rollback journal",
             env=(("SQLITE_JOURNAL_MODE", "DELETE"),),
         )
         found.append(
             Variant(
-                implementation,
+                shipped.impl,
                 journal,
                 rollback,
                 framework_default=True,

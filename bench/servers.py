@@ -2,6 +2,7 @@
 baselines on the same servers with the same settings, and the processes behind a port."""
 
 import contextlib
+import functools
 import os
 import re
 import shlex
@@ -35,7 +36,12 @@ class Target:
     init_impl: str = TABLE_FROM
 
 
-def makefile_server_command(impl: str) -> list[str]:
+# The application each implementation's server command names in the Makefile.
+APPLICATIONS = {"flask": "impl_flask:create_app()", "fastapi": "impl_fastapi.main:app"}
+
+
+@functools.cache
+def makefile_server_command(impl: str) -> tuple[str, ...]:
     """The production server's command line for impl, from the Makefile (PORT={port})."""
     completed = subprocess.run(
         ["make", "--no-print-directory", "-s", "-n", "-C", str(ROOT), "server",
@@ -43,26 +49,19 @@ def makefile_server_command(impl: str) -> list[str]:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     line = next(line for line in completed.stdout.splitlines() if line.startswith("exec "))
-    return [part.replace("__PORT__", "{port}") for part in shlex.split(line)[1:]]
+    return tuple(part.replace("__PORT__", "{port}") for part in shlex.split(line)[1:])
 
 
-def bare_wsgi_command() -> list[str]:
-    """The Flask implementation's gunicorn command (same --config), serving the bare app."""
-    return [
-        "bench.bare_wsgi:application" if part == "impl_flask:create_app()" else part
-        for part in makefile_server_command("flask")
-    ]
+def server_command_for(impl: str, application: str) -> tuple[str, ...]:
+    """impl's production server command, with all its settings, serving another application:
+    a bare baseline, or a variant of the implementation."""
+    return tuple(
+        application if part == APPLICATIONS[impl] else part
+        for part in makefile_server_command(impl)
+    )
 
 
-def bare_asgi_command() -> list[str]:
-    """The FastAPI implementation's uvicorn command (same flags), serving the bare app."""
-    return [
-        "bench.bare_asgi:app" if part == "impl_fastapi.main:app" else part
-        for part in makefile_server_command("fastapi")
-    ]
-
-
-def without_http_option(command: list[str]) -> list[str]:
+def without_http_option(command: tuple[str, ...]) -> tuple[str, ...]:
     """A uvicorn command without `--http X`: uvicorn's own default protocol."""
     index = command.index("--http")
     return command[:index] + command[index + 2 :]

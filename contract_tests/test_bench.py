@@ -261,7 +261,7 @@ def test_report_renders_from_a_small_bench_json(tmp_path: Path) -> None:
     ) in markdown
     assert (
         "| Flask | SQLite | shipped at least 1.5x the defaults "
-        "| x1.00: no setting changed from the defaults was measured faster | not reached |"
+        "| x1.00: no variant restoring a default was measured | not reached |"
     ) in markdown
     assert "| SQLite | Flask | 1 | 50.0 | 1 |" in markdown
     assert "A quick run: runs this short" in markdown
