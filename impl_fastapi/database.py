@@ -33,12 +33,14 @@ connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
 engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
 
 
+# SQLite's default rollback journal blocks readers while a write commits; its write-ahead log
+# lets them read on (make bench measures both).
+journal_mode = os.environ.get("SQLITE_JOURNAL_MODE", "WAL")
+
+
 def set_journal_mode(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     """Put a new SQLite connection in SQLITE_JOURNAL_MODE (default WAL)."""
-    # SQLite's default rollback journal blocks readers while a write commits; its write-ahead
-    # log lets them read on (make bench measures both). The mode is stored in the file.
-    mode = os.environ.get("SQLITE_JOURNAL_MODE", "WAL")
-    dbapi_connection.execute(f"PRAGMA journal_mode={mode}")
+    dbapi_connection.execute(f"PRAGMA journal_mode={journal_mode}")
 
 
 if engine.dialect.name == "sqlite":

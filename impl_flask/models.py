@@ -1,6 +1,5 @@
 """The users table, mapped with Flask-SQLAlchemy, and the command that creates it."""
 
-import os
 import sqlite3
 from datetime import UTC, datetime
 
@@ -25,11 +24,8 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
-def set_journal_mode(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    """Put a new SQLite connection in SQLITE_JOURNAL_MODE (default WAL)."""
-    # SQLite's default rollback journal blocks readers while a write commits; its write-ahead
-    # log lets them read on (make bench measures both). The mode is stored in the file.
-    mode = os.environ.get("SQLITE_JOURNAL_MODE", "WAL")
+def set_journal_mode(mode: str, dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    """Put a new SQLite connection in the given journal mode (config SQLITE_JOURNAL_MODE)."""
     dbapi_connection.execute(f"PRAGMA journal_mode={mode}")
 
 
