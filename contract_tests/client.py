@@ -7,9 +7,15 @@ nothing in an error body that looks like a traceback, SQL or a file path.
 """
 
 import json
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import httpx
+
+T = TypeVar("T")
 
 TITLES = {
     400: "Bad Request",
@@ -149,3 +155,23 @@ def assert_problem(
         named_parameters = {item["parameter"] for item in body["errors"] if "parameter" in item}
         assert named_pointers == (pointers or set()), body
         assert named_parameters == (parameters or set()), body
+
+
+@contextmanager
+def http_client(base_url: str, connections: int) -> Iterator[ApiClient]:
+    """A checking client for a live server, whose pool lets ``connections`` threads send at once."""
+    limits = httpx.Limits(max_connections=connections)
+    with httpx.Client(base_url=base_url, timeout=30, limits=limits) as http:
+        yield ApiClient(http)
+
+
+def at_once(count: int, send: Callable[[int], T]) -> list[T]:
+    """Call ``send(0) ... send(count - 1)`` from ``count`` threads released together."""
+    barrier = threading.Barrier(count)
+
+    def released(number: int) -> T:
+        barrier.wait(timeout=30)
+        return send(number)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(released, range(count)))

@@ -3,7 +3,8 @@
 Each implementation runs in one or more modes (``--mode``, repeatable):
 
 - ``app`` (the default): its app object in-process, on a fresh SQLite file;
-- ``sqlite``: under its production server (``make serve``), on a fresh SQLite file;
+- ``sqlite``: under its production server (``make serve``, two workers unless
+  ``WEB_CONCURRENCY`` says otherwise), on a fresh SQLite file;
 - ``postgresql``: under its production server, on a throwaway PostgreSQL
   database created on ``CONTRACT_POSTGRES_URL`` (default: the local server)
   and dropped afterwards. Without a reachable server these tests are skipped,
@@ -141,7 +142,9 @@ def open_target(
     url = sqlite_url
     if mode == "postgresql":
         url = stack.enter_context(throwaway_postgresql_database(f"contract_{name}"))
-    base_url = stack.enter_context(running_server(name, url))
+    # Two workers, as production runs them: separate processes racing on one database.
+    workers = {"WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2")}
+    base_url = stack.enter_context(running_server(name, url, env=workers))
     return Target(target_id, base_url=base_url)
 
 

@@ -13,7 +13,6 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contract_tests.client import ApiClient
+from contract_tests.client import at_once, http_client
 from contract_tests.servers import free_port, running_server, throwaway_postgresql_database
 from contract_tests.test_success import create_user, list_users, unique_email
 from contract_tests.test_unavailable import assert_unavailable
@@ -34,26 +33,6 @@ RACERS = 16  # clients that POST the same email at once
 RACES = 3
 CREATES = 200  # users created with distinct emails ...
 CREATORS = 32  # ... by this many clients at once
-
-
-@contextmanager
-def http_client(base_url: str, connections: int) -> Iterator[ApiClient]:
-    """A checking client whose pool lets ``connections`` threads send at once."""
-    limits = httpx.Limits(max_connections=connections)
-    with httpx.Client(base_url=base_url, timeout=30, limits=limits) as http:
-        yield ApiClient(http)
-
-
-def at_once(count: int, send: Callable[[int], int]) -> list[int]:
-    """Call ``send(0) ... send(count - 1)`` from ``count`` threads released together."""
-    barrier = threading.Barrier(count)
-
-    def released(number: int) -> int:
-        barrier.wait(timeout=30)
-        return send(number)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(released, range(count)))
 
 
 def spelling(email: str, number: int) -> str:
