@@ -12,7 +12,13 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import errors, views
-from .models import db, init_db_command, set_journal_mode
+from .models import (
+    begin_sqlite_transaction,
+    db,
+    init_db_command,
+    set_journal_mode,
+    use_sqlite_transactions,
+)
 
 # Flask's instance folder is where files outside version control live, and where
 # Flask-SQLAlchemy puts a relative SQLite path; the project calls it var/.
@@ -55,6 +61,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if db.engine.dialect.name == "sqlite":
             journal_mode = partial(set_journal_mode, app.config["SQLITE_JOURNAL_MODE"])
             event.listen(db.engine, "connect", journal_mode)
+            event.listen(db.engine, "connect", use_sqlite_transactions)
+            event.listen(db.engine, "begin", begin_sqlite_transaction)
     app.cli.add_command(init_db_command)
     app.register_blueprint(views.bp)
 

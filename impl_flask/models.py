@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import click
 from flask.cli import with_appcontext
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import BigInteger, DateTime, Identity, Integer, MetaData, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+from sqlalchemy import BigInteger, Connection, DateTime, Identity, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 MAX_ID = 2**63 - 1  # the largest BIGINT
 
@@ -21,12 +21,29 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention={"uq": "%(table_name)s_%(column_0_name)s_key"})
 
 
-db = SQLAlchemy(model_class=Base)
+# A session expires every object when it commits, and reading one afterwards reloads it
+# with a new SELECT: a user deleted in between would make a request that succeeded fail.
+# An answer describes the row as the transaction wrote it instead.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
 def set_journal_mode(mode: str, dbapi_connection: sqlite3.Connection, _record: object) -> None:
     """Put a new SQLite connection in the given journal mode (config SQLITE_JOURNAL_MODE)."""
     dbapi_connection.execute(f"PRAGMA journal_mode={mode}")
+
+
+def use_sqlite_transactions(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    """Stop Python's sqlite3 from beginning transactions: SQLAlchemy begins them instead."""
+    # Python's sqlite3 (until 3.12's autocommit attribute) only begins a transaction before
+    # an INSERT, UPDATE or DELETE, so two SELECTs of one session read two snapshots.
+    # SQLAlchemy's documentation for pysqlite gives this remedy: no sqlite3 transactions,
+    # and BEGIN whenever SQLAlchemy begins one (begin_sqlite_transaction).
+    dbapi_connection.isolation_level = None
+
+
+def begin_sqlite_transaction(connection: Connection) -> None:
+    """Begin each SQLAlchemy transaction on SQLite with BEGIN (a deferred transaction)."""
+    connection.exec_driver_sql("BEGIN")
 
 
 class User(db.Model):
@@ -42,15 +59,11 @@ class User(db.Model):
         BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
     )
     name: Mapped[str] = mapped_column(String(100))
+    # Stored lower-cased (see schemas.user_members), so that the constraint ignores letter case.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=lambda: datetime.now(UTC)
     )
-
-    @validates("email")
-    def lower_email(self, key: str, email: str) -> str:
-        """Store emails lower-cased, so that the unique constraint ignores letter case."""
-        return email.lower()
 
 
 @click.command("init-db")

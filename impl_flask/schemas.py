@@ -68,6 +68,11 @@ def user_errors(body: object, *, partial: bool) -> list[dict[str, str]]:
     return errors
 
 
+def user_members(body: dict[str, str]) -> dict[str, str]:
+    """Return the members of a valid user body as they are stored: the email lower-cased."""
+    return {member: value.lower() if member == "email" else value for member, value in body.items()}
+
+
 def pointer(member: str) -> str:
     """Return the JSON Pointer to a top-level member, in URI-fragment form (RFC 6901)."""
     token = member.replace("~", "~0").replace("/", "~1")

@@ -1,6 +1,6 @@
 """The users API and the health check: one Blueprint, handlers in the contract's order."""
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, abort, request, url_for
 from werkzeug.routing import BaseConverter
 
 from . import schemas
@@ -50,6 +50,12 @@ def list_users():
     if errors:
         return problem(422, errors)
     filters = [] if query.email is None else [User.email == query.email]
+    # PostgreSQL's default, READ COMMITTED, gives each statement its own snapshot: a user
+    # created between the count and the page would be in one and not the other. REPEATABLE
+    # READ gives the transaction one snapshot. (A SQLite transaction always has one: see
+    # models.use_sqlite_transactions.)
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     total = db.session.execute(
         db.select(db.func.count()).select_from(User).where(*filters)
     ).scalar_one()
@@ -70,7 +76,7 @@ def create_user():
     body = read_json_body()
     if errors := schemas.user_errors(body, partial=False):
         return problem(422, errors)
-    user = User(name=body["name"], email=body["email"])
+    user = User(**schemas.user_members(body))
     db.session.add(user)
     db.session.commit()  # a duplicate email raises IntegrityError: 409
     return schemas.dump_user(user), 201, {"Location": url_for(".get_user", user_id=user.id)}
@@ -88,11 +94,7 @@ def replace_user(user_id: int):
     body = read_json_body()
     if errors := schemas.user_errors(body, partial=False):
         return problem(422, errors)
-    user = db.get_or_404(User, user_id)
-    user.name = body["name"]
-    user.email = body["email"]
-    db.session.commit()
-    return schemas.dump_user(user)
+    return schemas.dump_user(change_user(user_id, schemas.user_members(body)))
 
 
 @bp.patch("/api/users/<user_id:user_id>")
@@ -101,19 +103,35 @@ def update_user(user_id: int):
     body = read_json_body()
     if errors := schemas.user_errors(body, partial=True):
         return problem(422, errors)
-    user = db.get_or_404(User, user_id)
-    for member, value in body.items():
-        setattr(user, member, value)
-    db.session.commit()
-    return schemas.dump_user(user)
+    return schemas.dump_user(change_user(user_id, schemas.user_members(body)))
 
 
 @bp.delete("/api/users/<user_id:user_id>")
 def delete_user(user_id: int):
     """Delete a user."""
-    db.session.delete(db.get_or_404(User, user_id))
+    # session.delete() of a loaded user would answer 204 to two DELETEs racing on one user:
+    # SQLAlchemy only warns when its DELETE matches no row. The row count says who deleted it.
+    if db.session.execute(db.delete(User).where(User.id == user_id)).rowcount == 0:
+        abort(404)
     db.session.commit()
     return "", 204
+
+
+def change_user(user_id: int, members: dict[str, str]) -> User:
+    """Set the members given, in one UPDATE ... RETURNING; 404 if there is no such user."""
+    # The unit of work (get the user, set its attributes, commit) reads the row, then writes
+    # it in a second statement. A DELETE in between makes that UPDATE match no row
+    # (StaleDataError: a 500), and another PATCH in between makes the object describe a row
+    # the database never held. One statement reads and writes the row at once, and the
+    # row stays locked until the commit.
+    if not members:  # PATCH {} changes nothing
+        return db.get_or_404(User, user_id)
+    changed = db.update(User).where(User.id == user_id).values(members).returning(User)
+    user = db.session.scalar(changed)
+    if user is None:
+        abort(404)
+    db.session.commit()  # a duplicate email raises IntegrityError: 409
+    return user
 
 
 @bp.get("/health")
