@@ -33,7 +33,13 @@ def database_from_url(url: str) -> dict[str, object]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": parts.path.removeprefix("/"),
-            "OPTIONS": {"init_command": f"PRAGMA journal_mode={journal_mode}"},
+            "OPTIONS": {
+                "init_command": f"PRAGMA journal_mode={journal_mode}",
+                # Django begins SQLite transactions DEFERRED: one that reads, then writes,
+                # fails with "database is locked" if another wrote in between. IMMEDIATE
+                # takes the write lock at BEGIN, as FOR UPDATE would (users.views).
+                "transaction_mode": "IMMEDIATE",
+            },
         }
     if parts.scheme in ("postgresql", "postgres"):
         return {

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
@@ -55,6 +56,19 @@ class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
         if self.action in ("create", "update", "partial_update"):
             check_body(request)
 
+    def get_queryset(self) -> QuerySet[User]:
+        """The users; for replace, update and delete, the one to change, locked."""
+        users = super().get_queryset()
+        if self.action in ("update", "partial_update", "destroy"):
+            # save() on a user read earlier runs UPDATE, and INSERTs the row again when the
+            # UPDATE matched none: a DELETE in between would bring the user back. It also
+            # writes every column, undoing another PATCH in between. Locking the row until
+            # the transaction ends (update and destroy are atomic) leaves no "in between".
+            # On SQLite, where FOR UPDATE does not exist, BEGIN IMMEDIATE locks instead
+            # (settings: transaction_mode).
+            users = users.select_for_update()
+        return users
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """List users."""
         query = UserQuerySerializer(data=request.query_params)
@@ -64,18 +78,21 @@ class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
         users = self.get_queryset()
         if "email" in query.validated_data:
             users = users.filter(email=query.validated_data["email"])
-        # DRF's pagination classes answer a bare list, or next/previous links; the
-        # contract's page is {"items", "total", "limit", "offset"}.
-        page = users[offset : offset + limit]
-        return Response(
-            {
-                "items": self.get_serializer(page, many=True).data,
-                "total": users.count(),
-                "limit": limit,
-                "offset": offset,
-            }
-        )
+        # Django runs each query in its own transaction (autocommit): a user created between
+        # the page and the count would be in one and not the other. One transaction reads
+        # both; on PostgreSQL at REPEATABLE READ, since its default, READ COMMITTED, gives
+        # each statement its own snapshot.
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            # DRF's pagination classes answer a bare list, or next/previous links; the
+            # contract's page is {"items", "total", "limit", "offset"}.
+            page = self.get_serializer(users[offset : offset + limit], many=True).data
+            total = users.count()
+        return Response({"items": page, "total": total, "limit": limit, "offset": offset})
 
+    @transaction.atomic
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Replace a user."""
         # ModelViewSet looks the user up first; the contract checks the body first (422),
@@ -85,6 +102,11 @@ class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
         serializer.instance = self.get_object()
         self.perform_update(serializer)
         return Response(serializer.data)
+
+    @transaction.atomic
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Delete a user."""
+        return super().destroy(request, *args, **kwargs)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         """Insert the user; the unique constraint decides whether the email is taken."""
