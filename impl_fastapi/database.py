@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import models  # noqa: F401  (registers the users table on SQLModel.metadata)
@@ -28,9 +28,21 @@ url = database_url()
 # SQLite objects stay in the thread that made them unless told otherwise, and FastAPI runs the
 # session dependency and a sync handler in different threads of its pool.
 connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+# Each session holds at most one connection, and SessionDep lets at most POOL_SIZE sessions
+# live at once (a worker's whole pool; 20 keeps four workers within PostgreSQL's default of
+# 100 connections). SQLAlchemy's default pool (5, and 10 overflow connections opened and
+# closed as needed) under FastAPI's 40 threads stalled the server: see SessionDep.
+POOL_SIZE = 20
 # Creating the engine does not connect. pool_pre_ping replaces pooled connections that died
 # while the database was away, so the first request after it is back succeeds.
-engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+engine = create_engine(
+    url,
+    connect_args=connect_args,
+    pool_pre_ping=True,
+    pool_size=POOL_SIZE,
+    max_overflow=0,
+    pool_timeout=10,  # then 503: see main.py
+)
 
 
 # SQLite's default rollback journal blocks readers while a write commits; its write-ahead log
@@ -43,8 +55,24 @@ def set_journal_mode(dbapi_connection: sqlite3.Connection, _record: object) -> N
     dbapi_connection.execute(f"PRAGMA journal_mode={journal_mode}")
 
 
+def use_sqlite_transactions(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    """Stop Python's sqlite3 from beginning transactions: SQLAlchemy begins them instead."""
+    # Python's sqlite3 (until 3.12's autocommit attribute) only begins a transaction before
+    # an INSERT, UPDATE or DELETE, so two SELECTs of one session read two snapshots.
+    # SQLAlchemy's documentation for pysqlite gives this remedy: no sqlite3 transactions,
+    # and BEGIN whenever SQLAlchemy begins one (begin_sqlite_transaction).
+    dbapi_connection.isolation_level = None
+
+
+def begin_sqlite_transaction(connection: Connection) -> None:
+    """Begin each SQLAlchemy transaction on SQLite with BEGIN (a deferred transaction)."""
+    connection.exec_driver_sql("BEGIN")
+
+
 if engine.dialect.name == "sqlite":
     event.listen(engine, "connect", set_journal_mode)
+    event.listen(engine, "connect", use_sqlite_transactions)
+    event.listen(engine, "begin", begin_sqlite_transaction)
 
 
 def create_db_and_tables() -> None:
@@ -53,12 +81,22 @@ def create_db_and_tables() -> None:
 
 
 def get_session() -> Iterator[Session]:
-    """Give a request its own session, closed when the response is sent."""
-    with Session(engine) as session:
+    """Give a request its own session, closed once its response is made."""
+    # A session expires every object when it commits, and reading one afterwards reloads it
+    # with a new SELECT (the tutorial's session.refresh()): a user deleted in between would
+    # make a request that succeeded fail. An answer describes the row as it was written.
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# FastAPI runs `def` path operations, and the response validation after them, in a pool of
+# 40 threads, and by default a session dependency is closed after the response is sent. With
+# more requests than pooled connections, every thread ended up waiting for a connection,
+# and every connection was held by a session whose request waited for a thread: the server
+# stopped answering. max_concurrency makes requests beyond POOL_SIZE wait for a session
+# without taking a thread, so none ever waits for a connection; scope="function" closes the
+# session, and frees its place, once the response is made, before it is sent.
+SessionDep = Annotated[Session, Depends(get_session, scope="function", max_concurrency=POOL_SIZE)]
 
 
 if __name__ == "__main__":

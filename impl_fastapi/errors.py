@@ -6,7 +6,7 @@ from urllib.parse import quote
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, TimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .middleware import SECURITY_HEADERS
@@ -116,9 +116,9 @@ def pointer(path: list[str]) -> str:
     return "#" + "".join("/" + quote(token, safe="!$&'()*+,;=:@?") for token in tokens)
 
 
-async def database_error_handler(request: Request, exc: DBAPIError) -> Response:
+async def database_error_handler(request: Request, exc: DBAPIError | TimeoutError) -> Response:
     """Answer with 503 and Retry-After while the database cannot be reached."""
-    logger.warning("The database cannot be reached: %s", exc.orig)
+    logger.warning("The database cannot be reached: %s", getattr(exc, "orig", exc))
     return problem(503, headers={"Retry-After": "5"})
 
 

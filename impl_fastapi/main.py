@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import errors, views
@@ -25,6 +26,9 @@ app.add_exception_handler(StarletteHTTPException, errors.http_exception_handler)
 app.add_exception_handler(RequestValidationError, errors.validation_exception_handler)
 app.add_exception_handler(OperationalError, errors.database_error_handler)
 app.add_exception_handler(InterfaceError, errors.database_error_handler)
+# No pooled connection came free within pool_timeout (database.py): 503, as when the
+# database cannot be reached.
+app.add_exception_handler(PoolTimeoutError, errors.database_error_handler)
 app.add_exception_handler(Exception, errors.server_error_handler)
 
 app.add_middleware(HeadMiddleware)

@@ -1,12 +1,14 @@
 """The API's path operations, in the spec's order."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, delete, func, select, update
 
 from .database import SessionDep
 from .models import User
@@ -47,20 +49,43 @@ def find_user(session: Session, user_id: int) -> User:
     return user
 
 
-def save(session: Session, user: User) -> None:
-    """Commit a new or changed user; the unique constraint on email decides a conflict."""
-    session.add(user)
+@contextmanager
+def email_conflict_is_409() -> Iterator[None]:
+    """Answer 409 when the unique constraint on email refuses a write."""
     try:
-        session.commit()
+        yield
     except IntegrityError:
         raise HTTPException(status_code=409) from None
-    session.refresh(user)
+
+
+def change_user(session: Session, user_id: int, members: dict[str, str]) -> User:
+    """Set the members given, in one UPDATE ... RETURNING; 404 if there is no such user."""
+    if not members:  # PATCH {} changes nothing
+        return find_user(session, user_id)
+    # The tutorial's unit of work (get the user, sqlmodel_update(), commit) reads the row,
+    # then writes it in a second statement. A DELETE in between makes that UPDATE match no
+    # row (StaleDataError: a 500), and another PATCH in between makes the object describe a
+    # row the database never held. One statement reads and writes the row at once, and the
+    # row stays locked until the commit.
+    changed = update(User).where(User.id == user_id).values(members).returning(User)
+    with email_conflict_is_409():
+        user = session.exec(changed).scalar_one_or_none()
+    if user is None:
+        raise HTTPException(status_code=404)
+    session.commit()
+    return user
 
 
 # Unlike Starlette, FastAPI gives a GET route no HEAD: each one declares it.
 @router.api_route("/api/users", methods=["GET", "HEAD"])
 def list_users(query: Annotated[UserQuery, Depends(user_query)], session: SessionDep) -> UserPage:
     """List users."""
+    # PostgreSQL's default, READ COMMITTED, gives each statement its own snapshot: a user
+    # created between the count and the page would be in one and not the other. REPEATABLE
+    # READ gives the transaction one snapshot. (A SQLite transaction always has one: see
+    # database.use_sqlite_transactions.)
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     users = select(User)
     if query.email is not None:
         users = users.where(User.email == query.email)
@@ -73,7 +98,9 @@ def list_users(query: Annotated[UserQuery, Depends(user_query)], session: Sessio
 def create_user(user: UserCreate, session: SessionDep, response: Response) -> User:
     """Create a user."""
     db_user = User.model_validate(user)
-    save(session, db_user)
+    session.add(db_user)
+    with email_conflict_is_409():
+        session.commit()
     response.headers["Location"] = f"/api/users/{db_user.id}"
     return db_user
 
@@ -87,25 +114,22 @@ def get_user(user_id: int, session: SessionDep) -> User:
 @router.put("/api/users/{user_id}", response_model=UserPublic)
 def replace_user(user_id: int, user: UserCreate, session: SessionDep) -> User:
     """Replace a user."""
-    db_user = find_user(session, user_id)
-    db_user.sqlmodel_update(user.model_dump())
-    save(session, db_user)
-    return db_user
+    return change_user(session, user_id, user.model_dump())
 
 
 @router.patch("/api/users/{user_id}", response_model=UserPublic)
 def update_user(user_id: int, user: UserUpdate, session: SessionDep) -> User:
     """Update a user."""
-    db_user = find_user(session, user_id)
-    db_user.sqlmodel_update(user.model_dump(exclude_unset=True))
-    save(session, db_user)
-    return db_user
+    return change_user(session, user_id, user.model_dump(exclude_unset=True))
 
 
 @router.delete("/api/users/{user_id}", status_code=204, response_class=Response)
 def delete_user(user_id: int, session: SessionDep) -> None:
     """Delete a user."""
-    session.delete(find_user(session, user_id))
+    # session.delete() of a loaded user would answer 204 to two DELETEs racing on one user:
+    # SQLAlchemy only warns when its DELETE matches no row. The row count says who deleted it.
+    if session.exec(delete(User).where(User.id == user_id)).rowcount == 0:
+        raise HTTPException(status_code=404)
     session.commit()
 
 
