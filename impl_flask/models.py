@@ -9,8 +9,6 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, Connection, DateTime, Identity, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-MAX_ID = 2**63 - 1  # the largest BIGINT
-
 
 class Base(DeclarativeBase):
     """The declarative base of the models."""
@@ -59,7 +57,7 @@ class User(db.Model):
         BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
     )
     name: Mapped[str] = mapped_column(String(100))
-    # Stored lower-cased (see schemas.user_members), so that the constraint ignores letter case.
+    # Stored lower-cased (see schemas.load_user), so that the constraint ignores letter case.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=lambda: datetime.now(UTC)

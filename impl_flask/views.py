@@ -1,54 +1,22 @@
-"""The users API and the health check: one Blueprint, handlers in the contract's order."""
+"""The users API and the health check: one Blueprint, handlers in the contract's order.
+
+A handler raises on bad input (ValidationError from schemas, abort(404), IntegrityError
+on commit); the contract layer's error handlers turn each into Problem Details.
+"""
 
 from flask import Blueprint, abort, request, url_for
-from werkzeug.routing import BaseConverter
 
 from . import schemas
-from .errors import problem
-from .models import MAX_ID, User, db
-from .parsers import read_json_body
+from .contract.bodies import read_json_body
+from .models import User, db
 
 bp = Blueprint("users", __name__)
-
-
-def decimal_regex(maximum: int) -> str:
-    """Return a regex for the numbers 1 to maximum in ASCII digits, no sign, no leading zero."""
-    digits = str(maximum)
-    # Any number with fewer digits than maximum; or maximum's first few digits, then a
-    # smaller digit, then any digits; or maximum itself.
-    alternatives = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"]
-    for position, digit in enumerate(digits):
-        smallest = "1" if position == 0 else "0"
-        if digit > smallest:
-            rest = len(digits) - position - 1
-            alternatives.append(f"{digits[:position]}[{smallest}-{int(digit) - 1}][0-9]{{{rest}}}")
-    alternatives.append(digits)
-    return "|".join(alternatives)
-
-
-class UserIdConverter(BaseConverter):
-    """Route only well-formed user ids: 1 to 2**63 - 1, ASCII digits, no leading zero."""
-
-    # Werkzeug's int converter matches \d+, so it routes "01", and "\u0661" as 1. The range
-    # is in the regex, not checked in to_python(): Werkzeug checks the method before it
-    # converts, so TRACE on a too-large id would be 405 where the contract says 404.
-    regex = decimal_regex(MAX_ID)
-
-    def to_python(self, value: str) -> int:
-        """Return the id as an int."""
-        return int(value)
-
-    def to_url(self, value: int) -> str:
-        """Return the id as it appears in a path."""
-        return str(value)
 
 
 @bp.get("/api/users")
 def list_users():
     """List users."""
-    query, errors = schemas.list_query(request.args)
-    if errors:
-        return problem(422, errors)
+    query = schemas.load_list_query(request.args)
     filters = [] if query.email is None else [User.email == query.email]
     # PostgreSQL's default, READ COMMITTED, gives each statement its own snapshot: a user
     # created between the count and the page would be in one and not the other. REPEATABLE
@@ -73,10 +41,7 @@ def list_users():
 @bp.post("/api/users")
 def create_user():
     """Create a user."""
-    body = read_json_body()
-    if errors := schemas.user_errors(body, partial=False):
-        return problem(422, errors)
-    user = User(**schemas.user_members(body))
+    user = User(**schemas.load_user(read_json_body(), partial=False))
     db.session.add(user)
     db.session.commit()  # a duplicate email raises IntegrityError: 409
     return schemas.dump_user(user), 201, {"Location": url_for(".get_user", user_id=user.id)}
@@ -91,19 +56,15 @@ def get_user(user_id: int):
 @bp.put("/api/users/<user_id:user_id>")
 def replace_user(user_id: int):
     """Replace a user."""
-    body = read_json_body()
-    if errors := schemas.user_errors(body, partial=False):
-        return problem(422, errors)
-    return schemas.dump_user(change_user(user_id, schemas.user_members(body)))
+    members = schemas.load_user(read_json_body(), partial=False)
+    return schemas.dump_user(change_user(user_id, members))
 
 
 @bp.patch("/api/users/<user_id:user_id>")
 def update_user(user_id: int):
     """Update a user."""
-    body = read_json_body()
-    if errors := schemas.user_errors(body, partial=True):
-        return problem(422, errors)
-    return schemas.dump_user(change_user(user_id, schemas.user_members(body)))
+    members = schemas.load_user(read_json_body(), partial=True)
+    return schemas.dump_user(change_user(user_id, members))
 
 
 @bp.delete("/api/users/<user_id:user_id>")

@@ -12,8 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateTable
 
 from impl_flask import create_app
-from impl_flask.models import MAX_ID, User, db
-from impl_flask.views import UserIdConverter
+from impl_flask.contract.paths import UserIdConverter
+from impl_flask.contract.rules import MAX_ID
+from impl_flask.models import User, db
 
 
 def test_create_app_touches_no_database(tmp_path: Path) -> None:

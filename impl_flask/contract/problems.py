@@ -1,38 +1,24 @@
-"""Problem Details (RFC 9457): the body of every error response."""
+"""Problem Details (RFC 9457): the body of every error, and the handlers that answer with it.
+
+Flask answers an error with Werkzeug's HTML page; each handler here answers the exception
+it is registered for (in init_app()) with Problem Details instead.
+"""
 
 from flask import Response, current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from .rules import DETAILS, RETRY_AFTER, TITLES
+
 PROBLEM_MIMETYPE = "application/problem+json"
 
-# The contract's titles: Werkzeug and http.HTTPStatus still say "Request Entity Too Large"
-# and "Unprocessable Entity".
-TITLES = {
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
 
-# Fixed sentences rather than Werkzeug's descriptions: a detail never repeats the input,
-# a traceback, a file path or SQL.
-DETAILS = {
-    400: "The body is not JSON: UTF-8, no NaN or Infinity, at most 64 levels deep.",
-    404: "Nothing exists at this path.",
-    405: "This path does not support this method; Allow lists the ones it does.",
-    409: "Another user already has this email.",
-    413: "The body is larger than 65536 bytes.",
-    415: "The body must be sent as Content-Type: application/json.",
-    422: "The request breaks the rules of the API; errors lists each problem.",
-    500: "The server failed to answer this request.",
-    503: "The database cannot be reached; try again after Retry-After seconds.",
-}
+class ValidationError(Exception):
+    """A body or query parameters that break the rules: a 422 with one error per problem."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
 
 
 def problem(status: int, errors: list[dict[str, str]] | None = None) -> Response:
@@ -62,6 +48,11 @@ def handle_http_exception(error: HTTPException) -> Response:
     return response
 
 
+def handle_validation_error(error: ValidationError) -> Response:
+    """Answer a body or query that breaks the rules with 422 and its list of errors."""
+    return problem(422, error.errors)
+
+
 def handle_integrity_error(error: IntegrityError) -> Response:
     """Answer a unique-email violation with 409; the database constraint decided."""
     return problem(409)
@@ -71,7 +62,7 @@ def handle_database_unavailable(error: DBAPIError) -> Response:
     """Answer with 503 and Retry-After while the database cannot be reached."""
     current_app.logger.warning("The database cannot be reached: %s", error.orig)
     response = problem(503)
-    response.headers["Retry-After"] = "5"
+    response.headers["Retry-After"] = RETRY_AFTER
     return response
 
 

@@ -1,42 +1,37 @@
-"""Strict JSON request bodies, in place of Flask's request.get_json()."""
+"""The contract's strict JSON reader: framework-neutral, identical in the three implementations.
+
+Python's json.loads() accepts NaN and Infinity, turns "\\ud800" into a lone
+surrogate, and nests as deep as the stack allows; RFC 8259 JSON, as the
+contract reads it, has none of these. A test keeps the three copies identical.
+"""
 
 import json
 import re
 
-from flask import abort, current_app, request
-
-MAX_DEPTH = 64
+from .rules import MAX_DEPTH
 
 # A JSON string, perhaps unterminated: the optional closing quote keeps the scan linear.
 STRING = re.compile(r'"(?:[^"\\]|\\.)*"?')
 
 
-def read_json_body() -> object:
-    """Return the request body parsed as RFC 8259 JSON, or abort with 413, 415 or 400."""
-    # Read first: the contract puts 413 before 415. Werkzeug raises 413 for a Content-Length
-    # above MAX_CONTENT_LENGTH, but cuts a chunked body (no Content-Length) at the limit
-    # without a word, so this request reads one byte more and looks.
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    request.max_content_length = limit + 1
-    body = request.get_data()
-    if len(body) > limit:
-        abort(413)
-    # Not request.is_json, which also accepts application/*+json types such as
-    # application/merge-patch+json.
-    if request.mimetype != "application/json":
-        abort(415)
+class InvalidJSONError(ValueError):
+    """The body is not RFC 8259 JSON in UTF-8, or nests deeper than MAX_DEPTH."""
+
+
+def read_json(body: bytes) -> object:
+    """Return the body parsed as RFC 8259 JSON, or raise InvalidJSONError."""
     try:
         text = body.decode("utf-8")  # strict: json.loads() then refuses a BOM
     except UnicodeDecodeError:
-        abort(400)
+        raise InvalidJSONError("The body is not UTF-8.") from None
     if nesting_depth(text) > MAX_DEPTH:
-        abort(400)
+        raise InvalidJSONError(f"The body nests deeper than {MAX_DEPTH} levels.")
     try:
         value = json.loads(text, parse_constant=refuse_constant)
         # json.loads() turns "\ud800" into a lone surrogate, which UTF-8 cannot encode.
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeEncodeError, RecursionError):
-        abort(400)
+        raise InvalidJSONError("The body is not JSON.") from None
     return value
 
 
