@@ -1,7 +1,7 @@
 """Settings for the users API, read from the environment.
 
 DATABASE_URL          sqlite:///relative/path.sqlite3, sqlite:////absolute/path.sqlite3 or
-                      postgresql://user:password@host:port/database
+                      postgresql://user:password@host:port/database, read by dj-database-url
                       (default: var/users.sqlite3 in this folder)
 DJANGO_DEBUG          1 for Django's debug pages, which are HTML (default: off)
 DJANGO_SECRET_KEY     set it in production (`manage.py check --deploy` flags the fallback)
@@ -12,46 +12,13 @@ DJANGO_CONN_MAX_AGE   seconds a database connection is kept between requests; 0 
 """
 
 import os
-import urllib.parse
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
+import dj_database_url
+
+from contract.rules import MAX_BODY_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def database_from_url(url: str) -> dict[str, object]:
-    """Return Django's DATABASES entry for a DATABASE_URL."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme == "sqlite":
-        # As in SQLAlchemy: sqlite:///users.sqlite3 is a relative path, sqlite:////tmp/users.sqlite3
-        # an absolute one.
-        # SQLite's default rollback journal blocks readers while a write commits; its
-        # write-ahead log lets them read on (make bench measures both). Run on every new
-        # connection; the mode is stored in the file.
-        journal_mode = os.environ.get("SQLITE_JOURNAL_MODE", "WAL")
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": parts.path.removeprefix("/"),
-            "OPTIONS": {
-                "init_command": f"PRAGMA journal_mode={journal_mode}",
-                # Django begins SQLite transactions DEFERRED: one that reads, then writes,
-                # fails with "database is locked" if another wrote in between. IMMEDIATE
-                # takes the write lock at BEGIN, as FOR UPDATE would (users.views).
-                "transaction_mode": "IMMEDIATE",
-            },
-        }
-    if parts.scheme in ("postgresql", "postgres"):
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": urllib.parse.unquote(parts.path.removeprefix("/")),
-            "USER": urllib.parse.unquote(parts.username or ""),
-            "PASSWORD": urllib.parse.unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-            "OPTIONS": dict(urllib.parse.parse_qsl(parts.query)),  # e.g. ?sslmode=require
-        }
-    raise ImproperlyConfigured("DATABASE_URL must start with sqlite:// or postgresql://")
 
 
 def default_database_url() -> str:
@@ -79,10 +46,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Sets X-Content-Type-Options: nosniff on every response.
     "django.middleware.security.SecurityMiddleware",
-    # Sets Cache-Control: no-store on every response, Django's own errors included.
-    "users.middleware.no_store",
-    # Sends HEAD responses without a body, whatever server runs the application.
-    "users.middleware.head_without_body",
+    # Contract layer: Cache-Control: no-store on every response, Django's own errors included.
+    "contract.headers.no_store",
+    # Contract layer: HEAD responses without a body, whatever server runs the application.
+    "contract.headers.head_without_body",
     # Checks the Host header against ALLOWED_HOSTS (400 if it is not there), and sets
     # Content-Length, which HEAD keeps from the body it then drops.
     "django.middleware.common.CommonMiddleware",
@@ -95,40 +62,53 @@ APPEND_SLASH = False
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
 
+# As in SQLAlchemy: sqlite:///users.sqlite3 is a path relative to the working directory
+# (impl_django/ for migrate and for gunicorn --chdir), sqlite:////tmp/users.sqlite3 an
+# absolute one.
 DATABASES = {
-    "default": {
-        **database_from_url(os.environ.get("DATABASE_URL") or default_database_url()),
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or default_database_url(),
         # Keep connections open between requests (make bench measures this against Django's
         # default of 0), and test one before reusing it, so that connections a database
         # restart killed are replaced, not failed on.
-        "CONN_MAX_AGE": int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
-        "CONN_HEALTH_CHECKS": True,
-    }
+        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # SQLite's default rollback journal blocks readers while a write commits; its
+            # write-ahead log lets them read on (make bench measures both). Run on every new
+            # connection; the mode is stored in the file.
+            "init_command": f"PRAGMA journal_mode={os.environ.get('SQLITE_JOURNAL_MODE', 'WAL')}",
+            # Django begins SQLite transactions DEFERRED: one that reads, then writes, fails
+            # with "database is locked" if another wrote in between. IMMEDIATE takes the write
+            # lock at BEGIN, as FOR UPDATE would (users.views).
+            "transaction_mode": "IMMEDIATE",
+        }
+    )
 
 # Timestamps are aware and stored in UTC; created_at is written with a Z.
 USE_TZ = True
 TIME_ZONE = "UTC"
 
 # Django reads bodies of up to 2.5 MB into memory by default; the contract answers 413
-# above 64 KiB (see users.parsers.check_body, which uses this same limit).
-DATA_UPLOAD_MAX_MEMORY_SIZE = 65536
+# above 64 KiB (contract.bodies, which reads this same setting).
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 # Django refuses a request with over 1000 query parameters or form fields (400); the contract
 # ignores unknown query parameters, and bodies are JSON, limited by size above.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = None
 
 REST_FRAMEWORK = {
-    # Only JSON in: DRF also parses forms and multipart bodies by default.
-    "DEFAULT_PARSER_CLASSES": ["users.parsers.StrictJSONParser"],
+    # Contract layer: only strict JSON in. DRF also parses forms and multipart bodies.
+    "DEFAULT_PARSER_CLASSES": ["contract.bodies.StrictJSONParser"],
     # Only JSON out: DRF's browsable API would answer browsers with HTML.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON whatever Accept says: DRF's default answers 406 to Accept: text/html.
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "users.parsers.IgnoreAcceptNegotiation",
-    # Problem Details: DRF answers {"detail": ...} and, for invalid data, 400 {"name": [...]}.
-    "EXCEPTION_HANDLER": "users.errors.exception_handler",
-    # Errors about the body as a whole (not an object, null) are keyed by its JSON
-    # pointer, "#", as UserSerializer keys member errors by theirs ("#/name").
-    "NON_FIELD_ERRORS_KEY": "#",
+    # Contract layer: JSON whatever Accept says. DRF answers 406 to Accept: text/html.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "contract.headers.IgnoreAcceptNegotiation",
+    # Contract layer: Problem Details. DRF answers {"detail": ...}, and 400 for invalid data.
+    "EXCEPTION_HANDLER": "contract.problems.exception_handler",
     # Nobody logs in: no authentication, no permissions, and no request.user, whose
     # default (AnonymousUser) would need django.contrib.auth and contenttypes.
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -3,28 +3,10 @@
 from django.urls import path, register_converter
 from rest_framework.routers import SimpleRouter
 
+from contract.paths import UserIdConverter
 from users.views import HealthView, UserViewSet
 
-MAX_USER_ID = 2**63 - 1
-
-
-class UserIdConverter:
-    """A user id in a path: ASCII digits without sign or leading zero, at most 2^63-1."""
-
-    regex = "[1-9][0-9]*"
-
-    def to_python(self, value: str) -> int:
-        """Return the id; a ValueError makes the route not match (404)."""
-        user_id = int(value)
-        if user_id > MAX_USER_ID:
-            raise ValueError("out of range for a 64-bit id")
-        return user_id
-
-    def to_url(self, value: int) -> str:
-        """Write an id in a path."""
-        return str(value)
-
-
+# Contract layer: a user id routes only as 1 to 2^63-1 (UserViewSet.lookup_value_converter).
 register_converter(UserIdConverter, "user_id")
 
 # SimpleRouter, not DefaultRouter: no API root view at /, no .json format suffixes. No
@@ -38,7 +20,7 @@ urlpatterns = [
     path("health", HealthView.as_view(), name="health"),
 ]
 
-# Django answers these with HTML pages (or, with DEBUG on, its debug pages).
-handler400 = "users.errors.bad_request"
-handler404 = "users.errors.page_not_found"
-handler500 = "users.errors.server_error"
+# Contract layer: Problem Details where Django answers with HTML (or, with DEBUG, debug pages).
+handler400 = "contract.problems.bad_request"
+handler404 = "contract.problems.page_not_found"
+handler500 = "contract.problems.server_error"

@@ -2,14 +2,16 @@
 
 from django.db import models
 
+from contract.rules import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
+
 
 class User(models.Model):
     """A user: the one resource of the API."""
 
     id = models.BigAutoField(primary_key=True)
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
     # Stored lower-cased (see UserSerializer), so that its unique constraint ignores letter case.
-    email = models.CharField(max_length=254)
+    email = models.CharField(max_length=EMAIL_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,11 +3,22 @@
 Run from impl_django/: ``python manage.py test``.
 """
 
+import os
+import runpy
+from typing import Any
+from unittest import mock
+
 from django.core.management import call_command
 from django.db import connection
 from django.test import SimpleTestCase, TestCase, override_settings
 
-from project.settings import database_from_url
+import project.settings
+
+
+def database_settings(url: str) -> dict[str, Any]:
+    """Return the database that project/settings.py configures for a DATABASE_URL."""
+    with mock.patch.dict(os.environ, {"DATABASE_URL": url}):
+        return runpy.run_path(project.settings.__file__)["DATABASES"]["default"]
 
 
 class MigrationsTests(TestCase):
@@ -22,16 +33,20 @@ class MigrationsTests(TestCase):
 
 class SettingsTests(SimpleTestCase):
     def test_database_url_forms(self) -> None:
-        assert database_from_url("sqlite:////tmp/users.sqlite3")["NAME"] == "/tmp/users.sqlite3"
-        assert database_from_url("sqlite:///var/users.sqlite3")["NAME"] == "var/users.sqlite3"
-        database = database_from_url("postgresql://ada:s%40cret@db.example:5433/users")
+        assert database_settings("sqlite:////tmp/users.sqlite3")["NAME"] == "/tmp/users.sqlite3"
+        sqlite = database_settings("sqlite:///var/users.sqlite3")
+        assert sqlite["NAME"] == "var/users.sqlite3"  # relative: migrate and gunicorn --chdir
+        assert sqlite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+        database = database_settings("postgresql://ada:s%40cret@db.example:5433/users")
         assert database["ENGINE"] == "django.db.backends.postgresql"
         assert (database["USER"], database["PASSWORD"]) == ("ada", "s@cret")
         assert (database["HOST"], database["PORT"], database["NAME"]) == (
             "db.example",
-            "5433",
+            5433,
             "users",
         )
+        assert "OPTIONS" not in database
+        assert database["CONN_HEALTH_CHECKS"]
 
     @override_settings(DEBUG=False, SECRET_KEY="a-long-random-production-key-" + "x7Qz" * 10)
     def test_deployment_checks_pass(self) -> None:

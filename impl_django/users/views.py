@@ -1,38 +1,22 @@
 """The API's handlers: the users resource, and the health check."""
 
+from functools import cached_property
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from rest_framework import serializers, status, viewsets
+from rest_framework import viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .errors import EmailTaken, InvalidQuery
+from contract.bodies import check_body
+from contract.headers import AllowHeaderMixin
+
 from .models import User
-from .parsers import check_body
+from .pagination import UserPagination
 from .serializers import UserQuerySerializer, UserSerializer
-
-
-class AllowHeaderMixin:
-    """Send Allow with 405 and OPTIONS only, and answer OPTIONS with 204 and no body."""
-
-    @property
-    def default_response_headers(self) -> dict[str, str]:
-        """DRF's default headers, less Allow."""
-        # DRF puts Allow (the view's methods) on every response of a view; the contract has
-        # it on 405 (see errors.exception_handler) and on OPTIONS.
-        headers = super().default_response_headers
-        del headers["Allow"]
-        return headers
-
-    # DRF answers OPTIONS with 200 and a JSON description of the view (its metadata).
-    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Answer with the methods of the path in Allow."""
-        allow = ", ".join(self.allowed_methods)
-        return Response(status=status.HTTP_204_NO_CONTENT, headers={"Allow": allow})
 
 
 class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
@@ -45,6 +29,7 @@ class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
 
     queryset = User.objects.order_by("id")
     serializer_class = UserSerializer
+    pagination_class = UserPagination
     # The router matches ids with the user_id path converter (see project/urls.py) instead
     # of DRF's [^/.]+, so that a malformed or out-of-range id matches no route: 404.
     lookup_value_converter = "user_id"
@@ -56,9 +41,20 @@ class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
         if self.action in ("create", "update", "partial_update"):
             check_body(request)
 
+    @cached_property
+    def query(self) -> dict[str, Any]:
+        """The query parameters of list, validated: limit, offset and perhaps email."""
+        # Read by get_queryset (email) and UserPagination (limit, offset), validated together
+        # so that one 422 names every bad parameter, before the database is touched.
+        query = UserQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
     def get_queryset(self) -> QuerySet[User]:
-        """The users; for replace, update and delete, the one to change, locked."""
+        """The users; for list, filtered by email; for replace, update and delete, locked."""
         users = super().get_queryset()
+        if self.action == "list" and "email" in self.query:
+            users = users.filter(email=self.query["email"])
         if self.action in ("update", "partial_update", "destroy"):
             # save() on a user read earlier runs UPDATE, and INSERTs the row again when the
             # UPDATE matched none: a DELETE in between would bring the user back. It also
@@ -69,15 +65,8 @@ class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
             users = users.select_for_update()
         return users
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """List users."""
-        query = UserQuerySerializer(data=request.query_params)
-        if not query.is_valid():
-            raise InvalidQuery(query.errors)
-        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
-        users = self.get_queryset()
-        if "email" in query.validated_data:
-            users = users.filter(email=query.validated_data["email"])
+    def paginate_queryset(self, queryset: QuerySet[User]) -> list[User] | None:
+        """Read the page of list and its total in one snapshot of the table."""
         # Django runs each query in its own transaction (autocommit): a user created between
         # the page and the count would be in one and not the other. One transaction reads
         # both; on PostgreSQL at REPEATABLE READ, since its default, READ COMMITTED, gives
@@ -86,11 +75,7 @@ class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            # DRF's pagination classes answer a bare list, or next/previous links; the
-            # contract's page is {"items", "total", "limit", "offset"}.
-            page = self.get_serializer(users[offset : offset + limit], many=True).data
-            total = users.count()
-        return Response({"items": page, "total": total, "limit": limit, "offset": offset})
+            return super().paginate_queryset(queryset)
 
     @transaction.atomic
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -108,26 +93,10 @@ class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
         """Delete a user."""
         return super().destroy(request, *args, **kwargs)
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        """Insert the user; the unique constraint decides whether the email is taken."""
-        save_user(serializer)
-
-    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        """Update the user; the unique constraint decides whether the email is taken."""
-        save_user(serializer)
-
     def get_success_headers(self, data: Any) -> dict[str, str]:
         """Point Location at the new user, as a path."""
         # DRF's default reads it from a "url" member, which a user does not have.
         return {"Location": reverse("user-detail", args=[data["id"]])}
-
-
-def save_user(serializer: serializers.BaseSerializer) -> None:
-    """Save a user, or raise EmailTaken (409) if the email's unique constraint refuses it."""
-    try:
-        serializer.save()
-    except IntegrityError:
-        raise EmailTaken from None
 
 
 class HealthView(AllowHeaderMixin, APIView):

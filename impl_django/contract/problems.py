@@ -1,61 +1,24 @@
-"""Problem Details (RFC 9457): the body of every error response."""
+"""Problem Details (RFC 9457): the body of every error, and the handlers that answer with it.
+
+DRF answers its exceptions with {"detail": ...}, and invalid data with 400 and
+{"name": [...]}; Django answers its own 400, 404 and 500 with HTML pages. Here every
+one of them, and the database's errors, becomes a problem with the contract's title.
+"""
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
+
+from .queries import InvalidQuery
+from .rules import DETAILS, RETRY_AFTER, TITLES, json_pointer
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 logger = logging.getLogger(__name__)
-
-# The contract's titles: http.HTTPStatus still says "Request Entity Too Large" and
-# "Unprocessable Entity".
-TITLES = {
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
-
-# Fixed sentences rather than DRF's and Django's messages, some of which quote the
-# request (its method, its media type, its path): a detail never repeats the input.
-DETAILS = {
-    400: "The body is not JSON: UTF-8, no NaN or Infinity, at most 64 levels deep.",
-    404: "Nothing exists at this path.",
-    405: "This path does not support this method; Allow lists the ones it does.",
-    409: "Another user already has this email.",
-    413: "The body is larger than 65536 bytes.",
-    415: "The body must be sent as Content-Type: application/json.",
-    422: "The request breaks the rules of the API; errors lists each problem.",
-    500: "The server failed to answer this request.",
-    503: "The database cannot be reached; try again after Retry-After seconds.",
-}
-
-
-class ContentTooLarge(exceptions.APIException):
-    """The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE (DRF has no exception for 413)."""
-
-    status_code = 413
-    default_detail = DETAILS[413]
-
-
-class EmailTaken(exceptions.APIException):
-    """Another user already has this email: the database's unique constraint said so."""
-
-    status_code = 409
-    default_detail = DETAILS[409]
-
-
-class InvalidQuery(exceptions.ValidationError):
-    """Invalid query parameters: reported by `parameter`, where body members get `pointer`."""
 
 
 def problem(
@@ -87,21 +50,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
     """Answer the exceptions of a DRF view with Problem Details (DRF's EXCEPTION_HANDLER)."""
     if isinstance(exc, OperationalError | InterfaceError):
         logger.warning("The database cannot be reached: %s", exc)
-        return problem(503, headers={"Retry-After": "5"})
+        return problem(503, headers={"Retry-After": RETRY_AFTER})
+    if isinstance(exc, IntegrityError):
+        # The email's unique constraint decides, not a check before the write. Raised in
+        # update's atomic block, it has rolled that transaction back before DRF calls this.
+        return problem(409)
     if isinstance(exc, Http404):  # from get_object()
         return problem(404)
-    if isinstance(exc, exceptions.ValidationError):
-        # DRF answers invalid data with 400; the contract says 422, and names each member
-        # by its JSON pointer (keys of UserSerializer's errors) or each query parameter.
-        location = "parameter" if isinstance(exc, InvalidQuery) else "pointer"
+    if isinstance(exc, InvalidQuery):
         errors = [
-            {"detail": str(messages[0]), location: name} for name, messages in exc.detail.items()
+            {"detail": str(messages[0]), "parameter": name} for name, messages in exc.detail.items()
+        ]
+        return problem(422, errors)
+    if isinstance(exc, exceptions.ValidationError):
+        # DRF answers invalid data with 400; the contract says 422, and names each member by
+        # its JSON pointer. A body that is not an object gets one error, which DRF keys by
+        # NON_FIELD_ERRORS_KEY: it is about the whole body, "#".
+        is_object = isinstance(context["request"].data, Mapping)
+        errors = [
+            {"detail": str(messages[0]), "pointer": json_pointer(name) if is_object else "#"}
+            for name, messages in exc.detail.items()
         ]
         return problem(422, errors)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return problem(405, headers={"Allow": ", ".join(context["view"].allowed_methods)})
     if isinstance(exc, exceptions.APIException) and exc.status_code in TITLES:
-        return problem(exc.status_code)  # 400, 409, 413, 415
+        return problem(exc.status_code)  # 400, 413, 415
     # Anything else is a bug: Django logs it and answers with handler500 (server_error).
     return None
 

@@ -1,0 +1,24 @@
+"""The path id converter: a user id routes only as 1 to 2^63-1, written in ASCII digits.
+
+DRF's router matches an id with [^/.]+, and Django's int converter with [0-9]+: "abc"
+or "0" would route, and be refused only after the method (405 before 404), and an id
+beyond PostgreSQL's bigint would reach the database. Anything this converter refuses
+matches no route: 404, whatever the method.
+"""
+
+from .rules import USER_ID_REGEX
+
+
+class UserIdConverter:
+    """A user id in a path: ASCII digits without sign or leading zero, at most MAX_ID."""
+
+    # The range is in the regex itself, so to_python() has nothing left to refuse.
+    regex = USER_ID_REGEX
+
+    def to_python(self, value: str) -> int:
+        """Return the id."""
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        """Write an id in a path."""
+        return str(value)
