@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from impl_fastapi import main, views
-from impl_fastapi.database import url
+from impl_fastapi.contract.bodies import StrictJSONRoute as StrictRoute
 from impl_fastapi.models import User
-from impl_fastapi.routing import StrictRoute
 from impl_fastapi.schemas import UserPublic
+from impl_fastapi.settings import get_settings
+
+url = get_settings().database_url
 
 if not url.startswith("postgresql"):
     raise SystemExit("bench.fastapi_async needs a postgresql:// DATABASE_URL")
@@ -38,7 +40,9 @@ async def get_session() -> AsyncIterator[AsyncSession]:
 router = APIRouter(route_class=StrictRoute)
 
 
-@router.api_route("/api/users/{user_id}", methods=["GET", "HEAD"], response_model=UserPublic)
+@router.api_route(
+    "/api/users/{user_id:user_id}", methods=["GET", "HEAD"], response_model=UserPublic
+)
 async def get_user(user_id: int, session: Annotated[AsyncSession, Depends(get_session)]) -> User:
     """Get a user."""
     user = await session.get(User, user_id)

@@ -44,7 +44,7 @@ def build_fastapi() -> Any:
     from impl_fastapi.database import create_db_and_tables
     from impl_fastapi.main import app
 
-    create_db_and_tables()
+    create_db_and_tables()  # the engine's first use: DATABASE_URL is read now, not on import
     return app
 
 

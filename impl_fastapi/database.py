@@ -1,58 +1,53 @@
 """The engine and the per-request session; `python -m impl_fastapi.database` creates the table."""
 
-import os
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, event
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import models  # noqa: F401  (registers the users table on SQLModel.metadata)
+from .settings import DEFAULT_DATABASE, DEFAULT_DATABASE_URL, get_settings
 
-
-def database_url() -> str:
-    """DATABASE_URL, or the SQLite file var/users.sqlite3 in this folder."""
-    # SQLAlchemy 2.1 reads the plain `postgresql://user@host:port/db` form with psycopg 3,
-    # so a PostgreSQL URL is used as it is given.
-    if url := os.environ.get("DATABASE_URL"):
-        return url
-    folder = Path(__file__).parent / "var"
-    folder.mkdir(exist_ok=True)
-    return f"sqlite:///{folder / 'users.sqlite3'}"
-
-
-url = database_url()
-# SQLite objects stay in the thread that made them unless told otherwise, and FastAPI runs the
-# session dependency and a sync handler in different threads of its pool.
-connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
 # Each session holds at most one connection, and SessionDep lets at most POOL_SIZE sessions
 # live at once (a worker's whole pool; 20 keeps four workers within PostgreSQL's default of
 # 100 connections). SQLAlchemy's default pool (5, and 10 overflow connections opened and
 # closed as needed) under FastAPI's 40 threads stalled the server: see SessionDep.
 POOL_SIZE = 20
-# Creating the engine does not connect. pool_pre_ping replaces pooled connections that died
-# while the database was away, so the first request after it is back succeeds.
-engine = create_engine(
-    url,
-    connect_args=connect_args,
-    pool_pre_ping=True,
-    pool_size=POOL_SIZE,
-    max_overflow=0,
-    pool_timeout=10,  # then 503: see main.py
-)
 
 
-# SQLite's default rollback journal blocks readers while a write commits; its write-ahead log
-# lets them read on (make bench measures both).
-journal_mode = os.environ.get("SQLITE_JOURNAL_MODE", "WAL")
+@lru_cache
+def get_engine() -> Engine:
+    """Create the engine from the settings on first use; creating it does not connect."""
+    url = get_settings().database_url
+    if url == DEFAULT_DATABASE_URL:
+        DEFAULT_DATABASE.parent.mkdir(exist_ok=True)  # SQLite creates the file, not its folder
+    # SQLite objects stay in the thread that made them unless told otherwise, and FastAPI runs
+    # the session dependency and a sync handler in different threads of its pool.
+    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    # pool_pre_ping replaces pooled connections that died while the database was away, so the
+    # first request after it is back succeeds.
+    engine = create_engine(
+        url,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=0,
+        pool_timeout=10,  # then 503: see contract/__init__.py
+    )
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", set_journal_mode)
+        event.listen(engine, "connect", use_sqlite_transactions)
+        event.listen(engine, "begin", begin_sqlite_transaction)
+    return engine
 
 
 def set_journal_mode(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     """Put a new SQLite connection in SQLITE_JOURNAL_MODE (default WAL)."""
-    dbapi_connection.execute(f"PRAGMA journal_mode={journal_mode}")
+    dbapi_connection.execute(f"PRAGMA journal_mode={get_settings().sqlite_journal_mode}")
 
 
 def use_sqlite_transactions(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -69,15 +64,9 @@ def begin_sqlite_transaction(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-if engine.dialect.name == "sqlite":
-    event.listen(engine, "connect", set_journal_mode)
-    event.listen(engine, "connect", use_sqlite_transactions)
-    event.listen(engine, "begin", begin_sqlite_transaction)
-
-
 def create_db_and_tables() -> None:
     """Create the users table if it does not exist."""
-    SQLModel.metadata.create_all(engine)
+    SQLModel.metadata.create_all(get_engine())
 
 
 def get_session() -> Iterator[Session]:
@@ -85,7 +74,7 @@ def get_session() -> Iterator[Session]:
     # A session expires every object when it commits, and reading one afterwards reloads it
     # with a new SELECT (the tutorial's session.refresh()): a user deleted in between would
     # make a request that succeeded fail. An answer describes the row as it was written.
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(get_engine(), expire_on_commit=False) as session:
         yield session
 
 

@@ -5,40 +5,22 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, func, select, update
+from starlette.convertors import register_url_convertor
 
+from .contract.bodies import StrictJSONRoute
+from .contract.paths import UserIdConvertor
+from .contract.queries import StrictQuery
 from .database import SessionDep
 from .models import User
-from .routing import StrictRoute
 from .schemas import UserCreate, UserPage, UserPublic, UserQuery, UserUpdate
 
-router = APIRouter(route_class=StrictRoute)
-
-
-def user_query(request: Request) -> UserQuery:
-    """Return the query parameters of list_users, or raise 422 naming each bad one."""
-    # FastAPI's Query() parameters keep the last of `?limit=5&limit=6` without a word; the
-    # contract refuses a repeated parameter, so this reads every value of each one.
-    errors = []
-    values = {}
-    for name in UserQuery.model_fields:
-        given = request.query_params.getlist(name)
-        if len(given) > 1:
-            errors.append({"type": "repeated", "loc": ("query", name)})
-        elif given:
-            values[name] = given[0]
-    try:
-        query = UserQuery.model_validate(values)
-    except ValidationError as error:
-        errors += [{**item, "loc": ("query", *item["loc"])} for item in error.errors()]
-    if errors:
-        # One order for every 422: the parameters' own (limit, offset, email).
-        order = list(UserQuery.model_fields)
-        raise RequestValidationError(sorted(errors, key=lambda item: order.index(item["loc"][1])))
-    return query
+# `{user_id:user_id}` in the paths below matches only ids from 1 to MAX_ID (contract/paths.py):
+# any other segment is a 404, whatever the method.
+register_url_convertor("user_id", UserIdConvertor())
+# StrictJSONRoute reads a body (413, 415, 400) before FastAPI validates it (contract/bodies.py).
+router = APIRouter(route_class=StrictJSONRoute)
 
 
 def find_user(session: Session, user_id: int) -> User:
@@ -78,7 +60,9 @@ def change_user(session: Session, user_id: int, members: dict[str, str]) -> User
 
 # Unlike Starlette, FastAPI gives a GET route no HEAD: each one declares it.
 @router.api_route("/api/users", methods=["GET", "HEAD"])
-def list_users(query: Annotated[UserQuery, Depends(user_query)], session: SessionDep) -> UserPage:
+def list_users(
+    query: Annotated[UserQuery, Depends(StrictQuery(UserQuery))], session: SessionDep
+) -> UserPage:
     """List users."""
     # PostgreSQL's default, READ COMMITTED, gives each statement its own snapshot: a user
     # created between the count and the page would be in one and not the other. REPEATABLE
@@ -95,35 +79,39 @@ def list_users(query: Annotated[UserQuery, Depends(user_query)], session: Sessio
 
 
 @router.post("/api/users", response_model=UserPublic, status_code=201)
-def create_user(user: UserCreate, session: SessionDep, response: Response) -> User:
+def create_user(
+    user: UserCreate, session: SessionDep, request: Request, response: Response
+) -> User:
     """Create a user."""
     db_user = User.model_validate(user)
     session.add(db_user)
     with email_conflict_is_409():
         session.commit()
-    response.headers["Location"] = f"/api/users/{db_user.id}"
+    response.headers["Location"] = str(request.app.url_path_for("get_user", user_id=db_user.id))
     return db_user
 
 
-@router.api_route("/api/users/{user_id}", methods=["GET", "HEAD"], response_model=UserPublic)
+@router.api_route(
+    "/api/users/{user_id:user_id}", methods=["GET", "HEAD"], response_model=UserPublic
+)
 def get_user(user_id: int, session: SessionDep) -> User:
     """Get a user."""
     return find_user(session, user_id)
 
 
-@router.put("/api/users/{user_id}", response_model=UserPublic)
+@router.put("/api/users/{user_id:user_id}", response_model=UserPublic)
 def replace_user(user_id: int, user: UserCreate, session: SessionDep) -> User:
     """Replace a user."""
     return change_user(session, user_id, user.model_dump())
 
 
-@router.patch("/api/users/{user_id}", response_model=UserPublic)
+@router.patch("/api/users/{user_id:user_id}", response_model=UserPublic)
 def update_user(user_id: int, user: UserUpdate, session: SessionDep) -> User:
     """Update a user."""
     return change_user(session, user_id, user.model_dump(exclude_unset=True))
 
 
-@router.delete("/api/users/{user_id}", status_code=204, response_class=Response)
+@router.delete("/api/users/{user_id:user_id}", status_code=204, response_class=Response)
 def delete_user(user_id: int, session: SessionDep) -> None:
     """Delete a user."""
     # session.delete() of a loaded user would answer 204 to two DELETEs racing on one user:
@@ -138,19 +126,3 @@ def health(session: SessionDep) -> dict[str, str]:
     """Check health."""
     session.exec(select(1)).one()
     return {"status": "ok"}
-
-
-# FastAPI answers OPTIONS only where a route declares it.
-@router.options("/api/users")
-@router.options("/api/users/{user_id}")
-@router.options("/health")
-def options(request: Request) -> Response:
-    """Show the methods of a path."""
-    return Response(status_code=204, headers={"Allow": allowed_methods(request)})
-
-
-def allowed_methods(request: Request) -> str:
-    """Return the methods of all routes on the path of the request's route, for Allow."""
-    path = request.scope["route"].path
-    methods = {method for route in router.routes if route.path == path for method in route.methods}
-    return ", ".join(sorted(methods))

@@ -1,7 +1,6 @@
-"""Problem Details (RFC 9457): the body of every error response."""
+"""Problem Details (RFC 9457): the body of every error, and the handlers that answer with it."""
 
 import logging
-from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -9,38 +8,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, TimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .middleware import SECURITY_HEADERS
-from .views import allowed_methods
+from .headers import SECURITY_HEADERS, allowed_methods
+from .rules import DETAILS, RETRY_AFTER, TITLES, json_pointer
 
 logger = logging.getLogger(__name__)
-
-# The contract's titles: http.HTTPStatus still says "Request Entity Too Large" and
-# "Unprocessable Entity".
-TITLES = {
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
-
-# Fixed sentences rather than the exceptions' details: a detail never repeats the input,
-# a traceback, a file path or SQL.
-DETAILS = {
-    400: "The body is not JSON: UTF-8, no NaN or Infinity, at most 64 levels deep.",
-    404: "Nothing exists at this path.",
-    405: "This path does not support this method; Allow lists the ones it does.",
-    409: "Another user already has this email.",
-    413: "The body is larger than 65536 bytes.",
-    415: "The body must be sent as Content-Type: application/json.",
-    422: "The request breaks the rules of the API; errors lists each problem.",
-    500: "The server failed to answer this request.",
-    503: "The database cannot be reached; try again after Retry-After seconds.",
-}
 
 # One sentence per pydantic error type, completed from its context, which holds limits from
 # the schema, never the input. Pydantic's own messages quote the pattern, for example.
@@ -88,8 +59,7 @@ async def http_exception_handler(request: Request, exc: StarletteHTTPException) 
         return problem(500)
     headers = None
     if exc.status_code == 405:
-        # Starlette's Allow lists only the methods of the first route that matched the path.
-        headers = {"Allow": allowed_methods(request)}
+        headers = {"Allow": allowed_methods(request.scope)}
     return problem(exc.status_code, headers=headers)
 
 
@@ -99,27 +69,21 @@ async def validation_exception_handler(request: Request, exc: RequestValidationE
     for error in exc.errors():
         source, *path = error["loc"]
         if source == "body" and not path:
-            detail = "The body must be a JSON object."
-        else:
-            template = ERROR_DETAILS.get(error["type"], "Is not valid.")
-            detail = template.format(**error.get("ctx", {}))
+            errors.append({"detail": "The body must be a JSON object.", "pointer": "#"})
+            continue
+        template = ERROR_DETAILS.get(error["type"], "Is not valid.")
+        detail = template.format(**error.get("ctx", {}))
         if source == "query":
             errors.append({"detail": detail, "parameter": path[0]})
-        else:
-            errors.append({"detail": detail, "pointer": pointer(path)})
+        else:  # a body member: the models a client sends have top-level members only
+            errors.append({"detail": detail, "pointer": json_pointer(path[0])})
     return problem(422, errors)
-
-
-def pointer(path: list[str]) -> str:
-    """Return the JSON Pointer to a body member, in URI-fragment form (RFC 6901)."""
-    tokens = (token.replace("~", "~0").replace("/", "~1") for token in path)
-    return "#" + "".join("/" + quote(token, safe="!$&'()*+,;=:@?") for token in tokens)
 
 
 async def database_error_handler(request: Request, exc: DBAPIError | TimeoutError) -> Response:
     """Answer with 503 and Retry-After while the database cannot be reached."""
     logger.warning("The database cannot be reached: %s", getattr(exc, "orig", exc))
-    return problem(503, headers={"Retry-After": "5"})
+    return problem(503, headers={"Retry-After": RETRY_AFTER})
 
 
 async def server_error_handler(request: Request, exc: Exception) -> Response:
