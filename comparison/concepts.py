@@ -5,6 +5,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CONCEPT_MAP = Path(__file__).with_name("concepts.toml")
+# Every concept belongs to one layer; the application layer comes first in the map.
+CONCEPT_LAYERS = {
+    "application": "The application layer: the app as its framework's tutorial writes it",
+    "contract": "The contract layer: the framework's defaults switched off for the strict contract",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class Concept:
     id: str
     title: str
     about: str
+    layer: str
     selections: dict[str, list[Selection]]
     notes: dict[str, str]
 
@@ -50,7 +56,7 @@ def load_concept_map(path: Path = CONCEPT_MAP) -> ConceptMap:
     concepts = []
     for entry in document["concepts"]:
         # A misspelt implementation name would otherwise hide its entries without a word.
-        unknown = set(entry) - {"id", "title", "about", "notes", *titles}
+        unknown = set(entry) - {"id", "title", "about", "layer", "notes", *titles}
         unknown |= set(entry.get("notes", {})) - set(titles)
         if unknown:
             raise ValueError(
@@ -60,5 +66,14 @@ def load_concept_map(path: Path = CONCEPT_MAP) -> ConceptMap:
             name: [Selection.parse(item) for item in entry.get(name, [])] for name in titles
         }
         notes = entry.get("notes", {})
-        concepts.append(Concept(entry["id"], entry["title"], entry["about"], selections, notes))
+        layer = entry["layer"]
+        if layer not in CONCEPT_LAYERS:
+            raise ValueError(f"{path.name}, concept {entry['id']!r}: unknown layer {layer!r}")
+        if concepts and list(CONCEPT_LAYERS).index(layer) < list(CONCEPT_LAYERS).index(
+            concepts[-1].layer
+        ):
+            raise ValueError(f"{path.name}, concept {entry['id']!r}: application concepts first")
+        concepts.append(
+            Concept(entry["id"], entry["title"], entry["about"], layer, selections, notes)
+        )
     return ConceptMap(titles=titles, concepts=concepts)

@@ -54,7 +54,7 @@ h2 {
   border-bottom: 1px solid var(--border);
 }
 h3 { font-size: 1.2rem; margin: 2.25rem 0 0.5rem; }
-h4 { font-size: 1rem; margin: 0 0 0.5rem; }
+h5 { font-size: 1rem; margin: 0 0 0.5rem; }
 p, li { max-width: 80rem; }
 nav h2 { margin-top: 1rem; font-size: 1.1rem; border: none; }
 nav > ol { margin: 0; }
@@ -209,7 +209,7 @@ def block(item: Block) -> str:
                 notes = "".join(f'<p class="note">{text(note)}</p>' for note in column.notes)
                 code = "".join(code_block(code) for code in column.code)
                 rendered.append(
-                    f'<div class="column"><h4>{text(column.title)}</h4>{notes}{code}</div>'
+                    f'<div class="column"><h5>{text(column.title)}</h5>{notes}{code}</div>'
                 )
             return (
                 f'<div class="side-by-side" style="--columns: {len(columns)}">'

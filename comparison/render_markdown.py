@@ -77,7 +77,7 @@ def block(item: Block) -> str:
         case SideBySide(columns=columns):
             parts = []
             for column in columns:
-                parts.append(f"#### {text(column.title)}")
+                parts.append(f"##### {text(column.title)}")
                 parts += [f"> {text(note)}" for note in column.notes]
                 parts += [code_block(code) for code in column.code]
             return "\n\n".join(parts)

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from bench import report as bench_report
 
+from .concepts import CONCEPT_LAYERS, Concept
 from .document import (
     Block,
     BulletList,
@@ -19,16 +20,11 @@ from .document import (
 )
 from .measurements import Measurements
 from .results import DIFFERENTIAL_MODULE, OUTCOMES, SuiteResults
-from .size import FileSize, total
+from .size import LAYERS, by_layer, total
 from .source import WHOLE_FILE, Excerpt
 
 # The longest list of failures or skip reasons the report spells out.
 MAX_LISTED = 40
-
-
-def application_and_tests(sizes: list[FileSize]) -> tuple[list[FileSize], list[FileSize]]:
-    """Split an implementation's files into its application and its own tests."""
-    return [size for size in sizes if not size.is_test], [size for size in sizes if size.is_test]
 
 
 def counted(count: int, noun: str) -> str:
@@ -59,11 +55,11 @@ def summary_section(measured: Measurements, results: SuiteResults) -> Section:
             *(str(counts[name]["skipped"] + counts[name]["xfailed"]) for name in names),
         ]
     )
-    split = {name: application_and_tests(measured.sizes[name]) for name in names}
-    rows.append(
-        ["Source lines, application", *(str(total(split[name][0]).source) for name in names)]
-    )
-    rows.append(["Source lines, own tests", *(str(total(split[name][1]).source) for name in names)])
+    layers = {name: by_layer(measured.sizes[name]) for name in names}
+    rows += [
+        [f"Source lines, {label}", *(str(total(layers[name][layer]).source) for name in names)]
+        for layer, label in LAYERS.items()
+    ]
     rows.append(["Files", *(str(len(measured.sizes[name])) for name in names)])
     rows.append(["Direct dependencies", *(str(len(measured.requirements[name])) for name in names)])
     rows.append(["Packages in all", *(str(len(measured.packages[name])) for name in names)])
@@ -256,20 +252,30 @@ def cell_text(value: object) -> str:
 def code_size_section(measured: Measurements) -> Section:
     """Lines and files per implementation, per concept and per file."""
     names = measured.names
-    split = {name: application_and_tests(measured.sizes[name]) for name in names}
+    layers = {name: by_layer(measured.sizes[name]) for name in names}
 
     def row(label: str, value: Callable[[str], int]) -> list[str]:
         return [label, *(str(value(name)) for name in names)]
 
     totals = [
-        row("Files, application", lambda name: len(split[name][0])),
-        row("Files, own tests", lambda name: len(split[name][1])),
-        row("Source lines, application", lambda name: total(split[name][0]).source),
-        row("Source lines, own tests", lambda name: total(split[name][1]).source),
-        row(
-            "Comment and docstring lines, application", lambda name: total(split[name][0]).comments
+        *(
+            row(f"Files, {label}", lambda name, layer=layer: len(layers[name][layer]))
+            for layer, label in LAYERS.items()
         ),
-        row("Comment and docstring lines, own tests", lambda name: total(split[name][1]).comments),
+        *(
+            row(
+                f"Source lines, {label}",
+                lambda name, layer=layer: total(layers[name][layer]).source,
+            )
+            for layer, label in LAYERS.items()
+        ),
+        *(
+            row(
+                f"Comment and docstring lines, {label}",
+                lambda name, layer=layer: total(layers[name][layer]).comments,
+            )
+            for layer, label in LAYERS.items()
+        ),
         row("Blank lines", lambda name: total(measured.sizes[name]).blank),
     ]
     per_concept = [
@@ -279,6 +285,7 @@ def code_size_section(measured: Measurements) -> Section:
     per_file = [
         [
             f"`{size.path}`",
+            LAYERS[size.layer],
             size.language,
             str(size.lines.source),
             str(size.lines.comments),
@@ -298,7 +305,10 @@ def code_size_section(measured: Measurements) -> Section:
                 "that are not docstrings); comment lines include docstrings. An "
                 "implementation's files are everything in its `impl_<name>/` folder but the "
                 "database (`var/`) and caches; its own tests are `tests/`, `tests.py` and "
-                "`conftest.py`."
+                "`conftest.py`. The application layer is the app as its framework's tutorial "
+                "writes it; the contract layer (`contract/`) switches the framework's defaults "
+                "off to meet the strict contract; of it, `rules.py` and `strict_json.py` are "
+                "framework-neutral and the same in all three, so they are counted apart."
             ),
             Table(headers, totals),
             Paragraph(
@@ -308,7 +318,7 @@ def code_size_section(measured: Measurements) -> Section:
             ),
             Table(["concept", *headers[1:]], per_concept),
             Paragraph("Every file:"),
-            Table(["file", "language", "source", "comments", "blank"], per_file),
+            Table(["file", "layer", "language", "source", "comments", "blank"], per_file),
         ],
     )
 
@@ -353,9 +363,31 @@ def dependencies_section(measured: Measurements) -> Section:
 
 
 def concepts_section(measured: Measurements) -> Section:
-    """One sub-section per concept: the three implementations' code side by side."""
+    """One sub-section per layer, and in it one per concept: the code side by side."""
+    layers = []
+    for layer, title in CONCEPT_LAYERS.items():
+        concepts = [c for c in measured.concept_map.concepts if c.layer == layer]
+        layers.append(Section(f"layer-{layer}", title, [], concept_sections(measured, concepts)))
+    return Section(
+        "concepts",
+        "Concepts",
+        [
+            Paragraph(
+                "For each concept, the code each implementation names for it in "
+                "`comparison/concepts.toml`, cut from its file with the file's line numbers. "
+                "A note says what the code does not show. The application layer comes first: "
+                "the app a reader recognises from each framework's tutorial; then the "
+                "contract layer, which makes each framework meet the strict contract."
+            )
+        ],
+        layers,
+    )
+
+
+def concept_sections(measured: Measurements, concepts: list[Concept]) -> list[Section]:
+    """One section per concept: the three implementations' code side by side."""
     sections = []
-    for concept in measured.concept_map.concepts:
+    for concept in concepts:
         lines = ", ".join(
             f"{measured.title(name)} {measured.concept_lines[concept.id][name].source}"
             for name in measured.names
@@ -379,18 +411,7 @@ def concepts_section(measured: Measurements) -> Section:
                 ],
             )
         )
-    return Section(
-        "concepts",
-        "Concepts",
-        [
-            Paragraph(
-                "For each concept, the code each implementation names for it in "
-                "`comparison/concepts.toml`, cut from its file with the file's line numbers. "
-                "A note says what the code does not show."
-            )
-        ],
-        sections,
-    )
+    return sections
 
 
 def code_block(excerpt: Excerpt) -> CodeBlock:

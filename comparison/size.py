@@ -13,6 +13,19 @@ from contract_tests.implementations import ROOT
 NOT_CODE = {"var", "__pycache__"}
 
 
+# The layers of an implementation: the app as its framework's tutorial writes it; the
+# contract layer beside it (impl_*/contract/), which switches the framework's defaults off;
+# the contract layer's framework-neutral modules, identical in the three (tests/test_project.py
+# says so), counted apart because no framework costs them; and the own tests.
+LAYERS = {
+    "application": "application layer",
+    "contract": "contract layer",
+    "shared": "contract layer, framework-neutral (the same in all three)",
+    "tests": "own tests",
+}
+SHARED_FILES = ("rules.py", "strict_json.py")
+
+
 @dataclass(frozen=True)
 class LineCount:
     """Lines by kind, as pygount tells them apart."""
@@ -44,6 +57,16 @@ class FileSize:
             or path.name in ("tests.py", "conftest.py")
             or path.name.startswith("test_")
         )
+
+    @property
+    def layer(self) -> str:
+        """The layer the file belongs to: one of LAYERS."""
+        path = Path(self.path)
+        if self.is_test:
+            return "tests"
+        if "contract" not in path.parts[:-1]:
+            return "application"
+        return "shared" if path.name in SHARED_FILES else "contract"
 
 
 def line_count(analysis: SourceAnalysis) -> LineCount:
@@ -80,6 +103,11 @@ def measure_text(text: str, path: str) -> LineCount:
     # pygount reads a file handle as it reads a file; the name picks the language.
     handle = io.BytesIO(text.encode("utf-8"))
     return line_count(SourceAnalysis.from_file(path, group="excerpt", file_handle=handle))
+
+
+def by_layer(sizes: list[FileSize]) -> dict[str, list[FileSize]]:
+    """Return an implementation's files by layer, every layer of LAYERS present."""
+    return {layer: [size for size in sizes if size.layer == layer] for layer in LAYERS}
 
 
 def total(sizes: list[FileSize]) -> LineCount:
