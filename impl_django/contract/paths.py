@@ -1,8 +1,8 @@
 """The path id converter: a user id routes only as 1 to 2^63-1, written in ASCII digits.
 
-DRF's router matches an id with [^/.]+, and Django's int converter with [0-9]+: "abc"
-or "0" would route, and be refused only after the method (405 before 404), and an id
-beyond PostgreSQL's bigint would reach the database. Anything this converter refuses
+DRF's router matches an id with [^/.]+ ("abc" routes), and Django's int converter with
+[0-9]+ ("0" and "01" route): either would be refused only after the method (405 before
+404), and an id beyond PostgreSQL's bigint would reach the database. Anything this converter refuses
 matches no route: 404, whatever the method.
 """
 

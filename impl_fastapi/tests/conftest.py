@@ -14,7 +14,7 @@ def client_on(engine: Engine) -> Iterator[TestClient]:
     """Yield a test client whose requests use engine, as FastAPI's testing guide does."""
 
     def get_session_override() -> Iterator[Session]:
-        with Session(engine) as session:
+        with Session(engine, expire_on_commit=False) as session:  # as get_session does
             yield session
 
     app.dependency_overrides[get_session] = get_session_override
