@@ -5,6 +5,7 @@ import tomllib
 
 import pytest
 
+from comparison.size import LAYERS, by_layer, measure_implementation, total
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT
 
 
@@ -77,3 +78,13 @@ def test_framework_neutral_modules_are_the_same_in_all_three(module: str) -> Non
     copies = {impl.name: (ROOT / f"impl_{impl.name}" / "contract" / module).read_text()
               for impl in IMPLEMENTATIONS}  # fmt: skip
     assert len(set(copies.values())) == 1, f"{module} differs between {sorted(copies)}"
+
+
+def test_the_readme_gives_the_source_lines_of_each_layer() -> None:
+    """The README's lines-per-layer table holds what pygount counts today."""
+    readme = (ROOT / "README.md").read_text()
+    titles = {"flask": "Flask", "django": "Django + DRF", "fastapi": "FastAPI"}
+    for impl in IMPLEMENTATIONS:
+        layers = by_layer(measure_implementation(impl.name))
+        counts = " | ".join(str(total(layers[layer]).source) for layer in LAYERS)
+        assert f"| {titles[impl.name]} | {counts} |" in readme, impl.name
