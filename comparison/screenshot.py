@@ -1,6 +1,6 @@
 """`python -m comparison.screenshot [PNG]`: a picture of the top of reports/comparison.html.
 
-Headless Chromium's own `--screenshot`, in a 1400 by 1800 window, after `make compare`.
+Headless Chromium driven by Playwright, in a 1400 by 1800 window, after `make compare`.
 """
 
 import sys

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from comparison.browser import check_page, find_chromium
-from comparison.concepts import load_concept_map
+from comparison.concepts import CONCEPT_LAYERS, load_concept_map
 from comparison.measurements import Measurements, measure
 from comparison.report import build_document, write_reports
 from comparison.results import read_junit_xml
@@ -151,7 +151,11 @@ def test_the_markdown_report_has_every_heading(report: Path) -> None:
     for section_id, title in SECTIONS.items():
         expected.append(f"## {title}")
         if section_id == "concepts":
-            expected += [f"### {concept.title}" for concept in load_concept_map().concepts]
+            # One sub-section per layer, and the layer's concepts under it.
+            concepts = load_concept_map().concepts
+            for layer, layer_title in CONCEPT_LAYERS.items():
+                expected.append(f"### {layer_title}")
+                expected += [f"#### {c.title}" for c in concepts if c.layer == layer]
     assert [line for line in lines if line in expected] == expected
 
 
