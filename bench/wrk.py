@@ -1,153 +1,62 @@
-"""wrk: the load generator. One Lua script per workload, the run, and its output parsed."""
+"""wrk, the load generator: one run of a Lua script, and its figures as the script reports them."""
 
 import json
-import re
 import subprocess
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+import tempfile
+
+from bench.cpus import WRK_CPU
+from bench.model import WrkRun
 
 WRK = "wrk"
-WRK_CPU = 1  # the server runs on CPU 0
+TIMEOUT_S = 10  # a request without a response by then counts as a timeout error
+MARKER = "BENCH_JSON "  # starts the line that FIGURES_LUA writes
 
-# The mix: of every 100 requests, on average.
-MIX = {"get": 80, "list": 10, "create": 5, "update": 5}
+# wrk calls done() once, after the run, with every figure: written as one line of JSON, read
+# instead of wrk's text report, which rounds its latencies and stops at the 99th percentile.
+FIGURES_LUA = """
+local percentiles = {{"p50", 50}, {"p75", 75}, {"p90", 90}, {"p99", 99}, {"p999", 99.9}}
+local error_kinds = {"connect", "read", "write", "timeout", "status"}
 
-COMMON = """
-local users = {users}
-local created = 0
-math.randomseed({seed})
-local json_headers = {{["Content-Type"] = "application/json"}}
-
-local function get_one()
-  return wrk.format("GET", "/api/users/" .. math.random(users))
-end
-
-local function list_page()
-  return wrk.format("GET", "/api/users?limit=20&offset=" .. (math.random(users / 20) - 1) * 20)
-end
-
-local function create()
-  created = created + 1
-  local body = '{{"name":"Bench New","email":"new-{nonce}-' .. created .. '@bench.example"}}'
-  return wrk.format("POST", "/api/users", json_headers, body)
-end
-
-local function update()
-  created = created + 1
-  local body = '{{"name":"Renamed ' .. created .. '"}}'
-  return wrk.format("PATCH", "/api/users/" .. math.random(users), json_headers, body)
-end
-
-local function mix()
-  local pick = math.random(100)
-  if pick <= {get} then return get_one() end
-  if pick <= {get_list} then return list_page() end
-  if pick <= {get_list_create} then return create() end
-  return update()
-end
-
-request = {request}
-
--- Exact percentiles (wrk's own table stops at 99%) and the error counts, as one JSON line.
 done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH_JSON {{"requests":%d,"duration_us":%d,"status":%d,"connect":%d,"read":%d,' ..
-    '"write":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"p999_us":%d,' ..
-    '"max_us":%d,"mean_us":%.1f}}\\n',
-    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency:percentile(99.9), latency.max, latency.mean))
+  local errors, latency_us = {}, {}
+  for _, kind in ipairs(error_kinds) do
+    errors[#errors + 1] = string.format('"%s":%d', kind, summary.errors[kind])
+  end
+  for _, pair in ipairs(percentiles) do
+    latency_us[#latency_us + 1] = string.format('"%s":%d', pair[1], latency:percentile(pair[2]))
+  end
+  latency_us[#latency_us + 1] = string.format('"max":%d,"mean":%.1f', latency.max, latency.mean)
+  io.write(string.format('\\nBENCH_JSON {"requests":%d,"duration_us":%d,"errors":{%s},' ..
+    '"latency_us":{%s}}\\n', summary.requests, summary.duration, table.concat(errors, ","),
+    table.concat(latency_us, ",")))
 end
 """
 
-REQUESTS = {
-    "get": "get_one",
-    "list": "list_page",
-    "create": "create",
-    "update": "update",
-    "mix": "mix",
-}
-WRITES = {"create", "update", "mix"}
+
+def script(requests_lua: str) -> str:
+    """A whole wrk script: a workload's requests, and the callback that reports the figures."""
+    return requests_lua + FIGURES_LUA
 
 
-def lua_script(workload: str, users: int, nonce: str, seed: int = 42) -> str:
-    """The wrk script for a workload on a table of users 1..users."""
-    return COMMON.format(
-        users=users,
-        seed=seed,
-        nonce=nonce,
-        get=MIX["get"],
-        get_list=MIX["get"] + MIX["list"],
-        get_list_create=MIX["get"] + MIX["list"] + MIX["create"],
-        request=REQUESTS[workload],
+def figures(output: str) -> WrkRun:
+    """The run, from the line that the script's done() wrote into wrk's output."""
+    line = next((line for line in output.splitlines() if line.startswith(MARKER)), None)
+    if line is None:
+        raise ValueError(f"no figures from the script's done() in wrk's output:\n{output}")
+    reported = json.loads(line.removeprefix(MARKER))
+    errors = reported["errors"]
+    duration_s = reported["duration_us"] / 1_000_000
+    return WrkRun(
+        requests=reported["requests"],
+        duration_s=round(duration_s, 2),
+        requests_per_s=round(reported["requests"] / duration_s, 2),  # as wrk's Requests/sec
+        non_2xx=errors["status"],  # wrk's "Non-2xx or 3xx responses": status 400 and above
+        socket_errors={kind: errors[kind] for kind in ("connect", "read", "write", "timeout")},
+        latency_ms={name: round(value / 1000, 3) for name, value in reported["latency_us"].items()},
     )
 
 
-@dataclass
-class WrkResult:
-    """One wrk run."""
-
-    requests: int = 0
-    duration_s: float = 0.0
-    requests_per_s: float = 0.0
-    non_2xx: int = 0  # wrk counts statuses of 400 and above ("Non-2xx or 3xx responses")
-    socket_errors: dict[str, int] = field(
-        default_factory=lambda: {"connect": 0, "read": 0, "write": 0, "timeout": 0}
-    )
-    latency_ms: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def errors(self) -> int:
-        """Responses that were not 2xx, and requests that got no response."""
-        return self.non_2xx + sum(self.socket_errors.values())
-
-    def to_json(self) -> dict[str, object]:
-        """The run as stored in bench.json."""
-        return asdict(self) | {"errors": self.errors}
-
-
-UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-DURATION = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m),", re.MULTILINE)
-RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
-NON_2XX = re.compile(r"^\s*Non-2xx or 3xx responses:\s+(\d+)", re.MULTILINE)
-SOCKET = re.compile(
-    r"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", re.MULTILINE
-)
-PERCENTILE = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.MULTILINE)
-JSON_LINE = re.compile(r"^BENCH_JSON (\{.*\})\s*$", re.MULTILINE)
-
-
-def parse(output: str) -> WrkResult:
-    """Read wrk's text output (with --latency), and the script's JSON line if present."""
-    result = WrkResult()
-    if match := DURATION.search(output):
-        result.requests = int(match[1])
-        result.duration_s = float(match[2]) * UNITS[match[3]] / 1000
-    match = RATE.search(output)
-    if match is None:
-        raise ValueError(f"not wrk output:\n{output}")
-    result.requests_per_s = float(match[1])
-    if match := NON_2XX.search(output):
-        result.non_2xx = int(match[1])
-    if match := SOCKET.search(output):
-        keys = ("connect", "read", "write", "timeout")
-        result.socket_errors = dict(zip(keys, map(int, match.groups()), strict=True))
-    for percent, value, unit in PERCENTILE.findall(output):
-        result.latency_ms[f"p{percent}"] = round(float(value) * UNITS[unit], 3)
-    if match := JSON_LINE.search(output):
-        exact = json.loads(match[1])
-        result.non_2xx = exact["status"]
-        for name in ("connect", "read", "write", "timeout"):
-            result.socket_errors[name] = exact[name]
-        for name in ("p50", "p90", "p99", "p999", "max", "mean"):
-            result.latency_ms[name] = round(exact[f"{name}_us"] / 1000, 3)
-    return result
-
-
-def command(
-    url: str, script: Path, *, seconds: int, connections: int, timeout_s: int = 10
-) -> list[str]:
+def command(url: str, script_path: str, *, seconds: int, connections: int) -> list[str]:
     """wrk on its own core, one thread, a fixed number of connections."""
     return [
         "taskset",
@@ -161,26 +70,28 @@ def command(
         "--duration",
         f"{seconds}s",
         "--timeout",
-        f"{timeout_s}s",
-        "--latency",
+        f"{TIMEOUT_S}s",
         "--script",
-        str(script),
+        script_path,
         url,
     ]
 
 
-def run(url: str, script: Path, *, seconds: int, connections: int) -> tuple[WrkResult, str]:
-    """Run wrk once; return the parsed result and the raw output."""
-    completed = subprocess.run(
-        command(url, script, seconds=seconds, connections=connections),
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-    )
+def run(url: str, requests_lua: str, *, seconds: int, connections: int) -> WrkRun:
+    """Run wrk once with a workload's requests; return its figures."""
+    with tempfile.NamedTemporaryFile("w", prefix="bench-", suffix=".lua") as script_file:
+        script_file.write(script(requests_lua))
+        script_file.flush()
+        completed = subprocess.run(
+            command(url, script_file.name, seconds=seconds, connections=connections),
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=False,
+        )
     if completed.returncode != 0:
         raise RuntimeError(f"wrk failed ({completed.returncode}):\n{completed.stderr}")
-    return parse(completed.stdout), completed.stdout
+    return figures(completed.stdout)
 
 
 def version() -> str:

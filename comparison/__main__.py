@@ -3,9 +3,9 @@
 import sys
 
 from contract_tests.implementations import IMPLEMENTATIONS
+from tooling.progress import Progress
 
 from .measurements import measure
-from .progress import Progress
 from .report import REPORTS, benchmark_results, build_document, write_reports
 from .results import read_junit_xml
 from .source import SelectionNotFoundError

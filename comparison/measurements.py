@@ -4,13 +4,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT
+from tooling.environment import Environment, describe_environment
 
 from .concepts import ConceptMap, Selection, load_concept_map
 from .dependencies import Package, direct_requirements, required_packages
-from .environment import Environment, describe_environment
 from .results import load_known_differences
 from .size import FileSize, LineCount, measure_implementation, measure_text
 from .source import Excerpt, excerpts
+
+# The tools of the comparison itself, whose versions shape its figures too.
+TOOLS = ("pytest", "schemathesis", "hypothesis", "httpx", "pygount", "pygments")
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def measure(root: Path = ROOT) -> Measurements:
         packages=packages,
         servers={name: server_program(name, root) for name in names},
         known_differences=load_known_differences(),
-        environment=describe_environment(sorted(measured_packages)),
+        environment=describe_environment(sorted({*measured_packages, *TOOLS})),
     )
 
 

@@ -1,22 +1,29 @@
-"""The benchmark's own parts, without load: the bare baselines, wrk's output, the report.
+"""The benchmark's own parts, without load: the bare baselines, wrk's figures, the report.
 
 `python -m bench` compares each implementation with a bare app on the same server; that
 comparison only means something if the bare apps answer the very same JSON.
 """
 
 import contextlib
+import os
+import shutil
 import sqlite3
+import threading
 import xml.etree.ElementTree as ElementTree
 from contextlib import ExitStack
+from dataclasses import asdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bench import bare, report, servers, wrk
-from bench.run import fresh_database, targets, variants
-from contract_tests.implementations import IMPLEMENTATIONS
+from bench import bare, cpus, model, processes, report, servers, workloads, wrk
+from bench.claims import CLAIMS
+from bench.databases import fresh_database
+from bench.targets import targets, variants
+from contract_tests.implementations import IMPLEMENTATIONS, ROOT
 from contract_tests.servers import empty_database, make, running_server
 
 NAMES = [implementation.name for implementation in IMPLEMENTATIONS]
@@ -75,74 +82,132 @@ def test_bare_baselines_answer_the_same_json(backend: str, tmp_path: Path) -> No
         assert patched.json()["name"] == "Renamed"
 
 
+# What the script's done() writes, after wrk's own text report (which is not read).
 WRK_OUTPUT = """\
 Running 2s test @ http://127.0.0.1:8000
   1 threads and 8 connections
   Thread Stats   Avg      Stdev     Max   +/- Stdev
     Latency     3.10ms    1.20ms  31.02ms   91.20%
-    Req/Sec     2.61k   150.33     2.90k    75.00%
-  Latency Distribution
-     50%    2.95ms
-     75%    3.30ms
-     90%    4.01ms
-     99%    1.02s
   5210 requests in 2.00s, 1.17MB read
   Socket errors: connect 0, read 3, write 0, timeout 2
   Non-2xx or 3xx responses: 17
 Requests/sec:   2604.87
-Transfer/sec:    598.12KB
+
+BENCH_JSON {"requests":5210,"duration_us":2000100,"errors":{"connect":0,"read":3,"write":0,\
+"timeout":2,"status":17},"latency_us":{"p50":2950,"p75":3300,"p90":4010,"p99":1020000,\
+"p999":1030500,"max":1031020,"mean":3100.5}}
 """
 
 
-def test_wrk_output_with_errors() -> None:
-    """Rate, percentiles in any unit, socket errors and non-2xx responses are all read."""
-    result = wrk.parse(WRK_OUTPUT)
+def test_wrk_figures_with_errors() -> None:
+    """Rate, exact percentiles, socket errors and non-2xx responses all come from done()."""
+    result = wrk.figures(WRK_OUTPUT)
     assert result.requests == 5210
     assert result.duration_s == 2.0
-    assert result.requests_per_s == 2604.87
-    assert result.latency_ms == {"p50": 2.95, "p75": 3.3, "p90": 4.01, "p99": 1020.0}
+    assert result.requests_per_s == 2604.87  # as wrk computes its Requests/sec
+    assert result.latency_ms == {
+        "p50": 2.95, "p75": 3.3, "p90": 4.01, "p99": 1020.0, "p999": 1030.5, "max": 1031.02,
+        "mean": 3.1,
+    }  # fmt: skip
     assert result.non_2xx == 17
     assert result.socket_errors == {"connect": 0, "read": 3, "write": 0, "timeout": 2}
     assert result.errors == 22
-    assert result.to_json()["errors"] == 22
+    stored = asdict(result)  # as bench.json keeps each repetition
+    assert stored["errors"] == 22
+    assert model.WrkRun.from_json(stored) == result
 
 
-def test_wrk_output_without_errors_and_with_the_scripts_line() -> None:
-    """No error lines means no errors; the script's JSON line gives exact percentiles."""
-    clean = "\n".join(
-        line for line in WRK_OUTPUT.splitlines() if "errors" not in line and "Non-2xx" not in line
-    )
-    assert wrk.parse(clean).errors == 0
-    line = (
-        'BENCH_JSON {"requests":5210,"duration_us":2000000,"status":4,"connect":0,"read":0,'
-        '"write":0,"timeout":0,"p50_us":2950,"p90_us":4010,"p99_us":9000,"p999_us":20500,'
-        '"max_us":31020,"mean_us":3100.5}'
-    )
-    result = wrk.parse(clean + "\n" + line + "\n")
-    assert result.non_2xx == 4
-    assert result.errors == 4
-    assert result.latency_ms["p99"] == 9.0
-    assert result.latency_ms["p999"] == 20.5
+def test_wrk_figures_without_errors() -> None:
+    """Zero errors of every kind mean no errors, whatever wrk's text says around them."""
+    clean = WRK_OUTPUT.replace('"read":3', '"read":0').replace('"timeout":2', '"timeout":0')
+    clean = clean.replace('"status":17', '"status":0')
+    result = wrk.figures(clean)
+    assert result.errors == 0
+    assert result.non_2xx == 0
+    assert result.latency_ms["p999"] == 1030.5
 
 
 def test_wrk_refuses_other_output() -> None:
     """A wrk that failed to run is not read as a run with no requests."""
-    with pytest.raises(ValueError, match="not wrk output"):
-        wrk.parse("unable to connect to 127.0.0.1:1 Connection refused\n")
+    with pytest.raises(ValueError, match="no figures"):
+        wrk.figures("unable to connect to 127.0.0.1:1 Connection refused\n")
 
 
-@pytest.mark.parametrize("workload", sorted(wrk.REQUESTS))
+class HalfFailing(BaseHTTPRequestHandler):
+    """200 for an even user id, 503 for an odd one."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as wrk expects
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:
+        """Answer a get-one request."""
+        identifier = int(self.path.rsplit("/", 1)[1])
+        body = b"{}"
+        self.send_response(503 if identifier % 2 else 200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *arguments: Any) -> None:
+        """Keep the test's output quiet."""
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A test server that ignores wrk closing its connections at the end of the run."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore a reset connection."""
+
+
+@pytest.mark.skipif(
+    shutil.which(wrk.WRK) is None or cpus.WRK_CPU not in os.sched_getaffinity(0),
+    reason="needs wrk (apt-get install wrk) and a second CPU",
+)
+def test_wrk_reports_its_figures_through_the_script() -> None:
+    """A real wrk run: the Lua done() callback writes every figure, the errors by kind."""
+    server = QuietServer(("127.0.0.1", 0), HalfFailing)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        requests = workloads.lua_script("get", users=100, nonce="test")
+        result = wrk.run(url, requests, seconds=1, connections=2)
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    assert result.requests > 0
+    assert 0 < result.non_2xx < result.requests  # the odd ids, counted as wrk counts them
+    assert result.socket_errors == {"connect": 0, "read": 0, "write": 0, "timeout": 0}
+    assert result.errors == result.non_2xx
+    assert list(result.latency_ms) == ["p50", "p75", "p90", "p99", "p999", "max", "mean"]
+    assert 0 < result.latency_ms["p50"] <= result.latency_ms["p99"] <= result.latency_ms["max"]
+    assert result.requests_per_s == pytest.approx(result.requests / result.duration_s, rel=0.01)
+
+
+def test_wrk_script_reports_after_the_marker() -> None:
+    """The whole script is the workload's requests, then the callback that writes MARKER."""
+    requests = workloads.lua_script("mix", users=1000, nonce="abc")
+    script = wrk.script(requests)
+    assert script.startswith(requests)
+    assert "done = function(summary, latency, requests)" in script
+    assert f"'\\n{wrk.MARKER}{{" in script
+
+
+@pytest.mark.parametrize("workload", sorted(workloads.REQUESTS))
 def test_lua_scripts_are_filled_in(workload: str) -> None:
     """Each workload's script sends its own requests, over users 1..N."""
-    script = wrk.lua_script(workload, users=1000, nonce="abc")
-    assert f"request = {wrk.REQUESTS[workload]}\n" in script
+    script = workloads.lua_script(workload, users=1000, nonce="abc")
+    assert f"request = {workloads.REQUESTS[workload]}\n" in script
     assert "local users = 1000\n" in script
     assert "{users}" not in script
     assert "{nonce}" not in script
 
 
 def summary(rps: float, errors: int = 0) -> dict[str, Any]:
-    """One result's summary, as bench.run writes it."""
+    """One result's summary, as bench.json stores it."""
     return {
         "median_rps": rps,
         "min_rps": rps * 0.9,
@@ -183,23 +248,41 @@ def fake_bench() -> dict[str, Any]:
     return {
         "mode": "quick",
         "started": "2026-11-21T12:00:00+00:00",
-        "elapsed_s": 100.0,
         "machine": {
             "cpu_model": "Test CPU",
             "cpus": 2,
-            "commit": "abc1234",
+            "kernel": "6.1.0",
             "load_average_at_start": [1.0, 1.0, 1.0],
+            "commit": "abc1234",
+            "load_average_at_end": [1.5, 1.0, 1.0],
         },
         "versions": {"python": "3.11.7", "wrk": "wrk 4.1.0"},
+        "finished": "2026-11-21T12:01:40+00:00",
+        "elapsed_s": 100.0,
         "method": {
-            "repetitions": 3,
+            "load_generator": "wrk, 1 thread, pinned to CPU 1 (taskset)",
             "duration_s": 1,
             "warmup_s": 1,
+            "workload_warmup_s": 0,
+            "repetitions": 3,
             "connections": 8,
+            "timeout_s": 10,
             "users": 1000,
+            "mix_percent": workloads.MIX,
+            "workloads": workloads.DESCRIPTIONS,
+            "reset": "after every run that writes",
+            "order": "in turns",
             "WEB_CONCURRENCY": 2,
         },
-        "server_settings": {"commands": {"flask": "gunicorn --config impl_flask/gunicorn.conf.py"}},
+        "server_settings": {
+            "WEB_CONCURRENCY": 2,
+            "commands": {"flask": "gunicorn --config impl_flask/gunicorn.conf.py"},
+            "variant_env": {},
+            "gunicorn_config": {"flask": "workers = 2"},
+            "server_cpu": 0,
+            "wrk_cpu": 1,
+            "postgresql": "not pinned",
+        },
         "targets": {
             name: {
                 "title": title,
@@ -215,8 +298,22 @@ def fake_bench() -> dict[str, Any]:
                 "target": "flask",
                 "role": "shipped",
                 "processes": [
-                    {"pid": 1, "role": "master", "rss_kib": 20480, "threads": 1, "cpus": "0"},
-                    {"pid": 2, "role": "worker", "rss_kib": 51200, "threads": 1, "cpus": "0"},
+                    {
+                        "pid": 1,
+                        "role": "master",
+                        "rss_kib": 20480,
+                        "threads": 1,
+                        "cpus": "0",
+                        "command": "gunicorn",
+                    },
+                    {
+                        "pid": 2,
+                        "role": "worker",
+                        "rss_kib": 51200,
+                        "threads": 1,
+                        "cpus": "0",
+                        "command": "gunicorn",
+                    },
                 ],
             },
         ],
@@ -230,13 +327,13 @@ def fake_bench() -> dict[str, Any]:
                 "workloads": ["get"],
             }
         ],
-        "claims": report.CLAIMS,
+        "claims": [asdict(claim, dict_factory=model.json_object) for claim in CLAIMS],
     }
 
 
 def test_report_renders_from_a_small_bench_json(tmp_path: Path) -> None:
     """Ratios to each stack's baseline, flagged errors, claims labelled, valid SVG."""
-    data = fake_bench()
+    data = model.BenchResults.from_json(fake_bench())
     markdown = report.render_markdown(data)
     assert markdown.startswith("## Benchmark")
     assert "| get one | Flask | 500 | 450-550 | 50% |" in markdown
@@ -285,6 +382,81 @@ def test_report_renders_from_a_small_bench_json(tmp_path: Path) -> None:
     assert "claim (articles): JSON endpoint" in claims
     assert "stroke-dasharray" in claims  # claims are drawn hollow, unlike measurements
     assert "goal on get one: 40%" in (tmp_path / "bench-ratio.svg").read_text()
+
+
+def test_the_committed_bench_json_reads_and_writes_back_unchanged(tmp_path: Path) -> None:
+    """docs/benchmark/bench.json through the dataclasses and back: the same bytes; and the
+    report drawn from it is the one committed beside it."""
+    committed = ROOT / "docs" / "benchmark" / "bench.json"
+    data = model.load(committed)
+    assert isinstance(data.results[0].repetitions[0], model.WrkRun)
+    model.save(data, tmp_path / "bench.json")
+    assert (tmp_path / "bench.json").read_text() == committed.read_text()
+    for path in report.write_charts(data, tmp_path):
+        assert path.read_text() == (committed.parent / path.name).read_text(), path.name
+    assert report.render_markdown(data).startswith("## Benchmark")
+
+
+def test_a_small_bench_json_reads_and_writes_back_unchanged() -> None:
+    """The fake above, through the dataclasses and back."""
+    assert model.BenchResults.from_json(fake_bench()).to_json() == fake_bench()
+
+
+def test_an_older_bench_json_without_the_later_keys() -> None:
+    """Files from before the commit, the load at the end, the variants and the claims were
+    recorded still read: the report says '?' and shows today's claims."""
+    older = fake_bench()
+    del older["variants"], older["claims"]
+    del older["machine"]["commit"], older["machine"]["load_average_at_end"]
+    data = model.BenchResults.from_json(older)
+    assert (data.variants, data.claims, data.machine.commit) == ([], None, None)
+    assert data.to_json() == older | {"variants": []}  # written back as no variants
+    markdown = report.render_markdown(data)
+    assert "commit ?," in markdown
+    assert "claim (articles), JSON endpoint: 15,000-20,000" in markdown
+    assert "shipped / other" in markdown  # the defaults table, with no rows
+    assert "![defaults]" not in markdown
+
+
+@pytest.mark.parametrize(
+    ("where", "change"),
+    [
+        ("machine", lambda machine: machine.pop("cpus")),
+        ("machine", lambda machine: machine.update(cores=2)),
+        ("method", lambda method: method.pop("WEB_CONCURRENCY")),
+    ],
+)
+def test_bench_json_with_a_key_missing_or_unknown_is_refused(where: str, change: Any) -> None:
+    """A file of another shape fails on reading, not halfway through drawing the report."""
+    data = fake_bench()
+    change(data[where])
+    with pytest.raises(TypeError):
+        model.BenchResults.from_json(data)
+
+
+def test_cpu_lists_are_written_as_linux_writes_them() -> None:
+    """CPU numbers as /proc/PID/status lists them: ranges, and singles."""
+    assert processes.cpu_list([0]) == "0"
+    assert processes.cpu_list([1, 0]) == "0-1"
+    assert processes.cpu_list([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8"
+
+
+def test_server_processes_are_the_master_and_its_workers(tmp_path: Path) -> None:
+    """psutil finds every process listening on a server's port: gunicorn's master and its
+    two workers, with their memory, threads, CPUs and command lines."""
+    (bare_wsgi,) = [target for target in targets() if target.name == "bare-wsgi"]
+    with (
+        empty_database("sqlite", tmp_path, "bench_test") as url,
+        servers.started(bare_wsgi, url, workers=2) as base_url,
+    ):
+        found = processes.server_processes(processes.port_of(base_url))
+    assert sorted(process.role for process in found) == ["master", "worker", "worker"]
+    for process in found:
+        assert process.rss_kib > 1024
+        assert process.threads >= 1
+        assert process.cpus == processes.cpu_list(sorted(os.sched_getaffinity(0)))
+        assert "gunicorn" in process.command
+        assert "bench.bare_wsgi:application" in process.command
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -1,4 +1,4 @@
-"""The versions of everything measured, and of the machine that measured it."""
+"""The machine, the checkout and the installed versions that a report's figures come from."""
 
 import datetime
 import importlib.metadata
@@ -10,13 +10,10 @@ from pathlib import Path
 
 from contract_tests.implementations import ROOT
 
-# The tools of the comparison itself, whose versions shape its figures too.
-TOOLS = ("pytest", "schemathesis", "hypothesis", "httpx", "pygount", "pygments")
-
 
 @dataclass(frozen=True)
 class Environment:
-    """Where and when the comparison ran, and with which versions."""
+    """Where and when a run happened, and with which versions."""
 
     python: str
     operating_system: str
@@ -28,8 +25,7 @@ class Environment:
 
 
 def describe_environment(packages: list[str]) -> Environment:
-    """Describe this machine, this checkout, and the installed versions of packages and TOOLS."""
-    names = sorted({*packages, *TOOLS})
+    """Describe this machine, this checkout, and the installed versions of packages, in order."""
     return Environment(
         python=f"{platform.python_implementation()} {platform.python_version()}",
         operating_system=operating_system(),
@@ -37,7 +33,7 @@ def describe_environment(packages: list[str]) -> Environment:
         cores=os.cpu_count() or 0,
         date=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         commit=git_commit(),
-        packages={name: installed_version(name) for name in names},
+        packages={name: installed_version(name) for name in packages},
     )
 
 

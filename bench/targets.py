@@ -1,0 +1,112 @@
+"""What the benchmark loads: the implementations, their bare baselines, and their variants."""
+
+from dataclasses import dataclass, replace
+
+from bench import servers
+from bench.databases import DATABASES
+from bench.model import TargetDescription, VariantDescription
+from bench.servers import Target
+
+GTHREAD = "--worker-class gthread --threads 4"
+
+
+def targets() -> list[Target]:
+    """The implementations, each after its stack's bare baseline."""
+    return [
+        Target("bare-wsgi", "bare WSGI", "wsgi",
+               command=servers.server_command_for("flask", "bench.bare_wsgi:application")),
+        Target("flask", "Flask", "wsgi", impl="flask"),
+        Target("django", "Django + DRF", "wsgi", impl="django"),
+        Target("bare-asgi", "bare ASGI", "asgi",
+               command=servers.server_command_for("fastapi", "bench.bare_asgi:app")),
+        Target("fastapi", "FastAPI", "asgi", impl="fastapi"),
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An implementation with one setting changed, measured beside the shipped one."""
+
+    implementation: str
+    target: Target
+    what: str
+    framework_default: bool  # the changed setting is the framework's or server's default
+    databases: tuple[str, ...] = tuple(DATABASES)
+    workloads: tuple[str, ...] = ("get",)
+
+    def description(self) -> VariantDescription:
+        """What the report says of it."""
+        return VariantDescription(
+            implementation=self.implementation,
+            target=self.target.name,
+            title=self.target.title,
+            what=self.what,
+            framework_default=self.framework_default,
+            workloads=list(self.workloads),
+        )
+
+
+def variants() -> list[Variant]:
+    """Settings other than the shipped ones, each on its implementation's usual workloads."""
+    uvicorn_default = servers.without_http_option(servers.makefile_server_command("fastapi"))
+    fastapi_async = servers.server_command_for("fastapi", "bench.fastapi_async:app")
+    gthread = (
+        f"gunicorn `{GTHREAD}` (GUNICORN_CMD_ARGS) instead of the shipped sync workers, "
+        "which are also gunicorn's default"
+    )
+    rollback = (
+        "SQLite's default rollback journal (SQLITE_JOURNAL_MODE=DELETE) instead of the shipped "
+        "write-ahead log (WAL)"
+    )
+    found = [
+        Variant("flask", Target("flask-gthread", "Flask, gunicorn gthread", "wsgi",
+                                impl="flask", env=(("GUNICORN_CMD_ARGS", GTHREAD),)),
+                gthread, framework_default=False),
+        Variant("django", Target("django-gthread", "Django, gunicorn gthread", "wsgi",
+                                 impl="django", env=(("GUNICORN_CMD_ARGS", GTHREAD),)),
+                gthread, framework_default=False),
+        Variant("django", Target("django-conn-max-age-0", "Django, CONN_MAX_AGE 0", "wsgi",
+                                 impl="django", env=(("DJANGO_CONN_MAX_AGE", "0"),)),
+                "`CONN_MAX_AGE = 0` (DJANGO_CONN_MAX_AGE=0), Django's default: a new database "
+                "connection for every request, instead of the shipped 60 s",
+                framework_default=True),
+        Variant("fastapi", Target("fastapi-default-http", "FastAPI, uvicorn's default protocol",
+                                  "asgi", command=uvicorn_default, init_impl="fastapi"),
+                "the Makefile's uvicorn flags without `--http impl_fastapi.server:"
+                "H11NoDelayProtocol` (uvicorn's own h11, TCP_NODELAY left off with several "
+                "workers)", framework_default=True),
+        Variant("fastapi", Target("fastapi-async", "FastAPI, async def", "asgi",
+                                  command=fastapi_async, init_impl="fastapi"),
+                "get-one as an `async def` path operation on SQLAlchemy's asyncio extension "
+                "(bench/fastapi_async.py; psycopg's async connections, so PostgreSQL only) "
+                "instead of the shipped `def` run in FastAPI's thread pool",
+                framework_default=False, databases=("postgresql",)),
+    ]  # fmt: skip
+    for shipped in targets():
+        if shipped.impl is None:  # a bare baseline
+            continue
+        journal = replace(
+            shipped,
+            name=f"{shipped.impl}-rollback-journal",
+            title=f"{shipped.title}, SQLite rollback journal",
+            env=(("SQLITE_JOURNAL_MODE", "DELETE"),),
+        )
+        found.append(
+            Variant(
+                shipped.impl,
+                journal,
+                rollback,
+                framework_default=True,
+                databases=("sqlite",),
+                workloads=("get", "create", "update", "mix"),
+            )
+        )
+    return found
+
+
+def descriptions() -> dict[str, TargetDescription]:
+    """Every target and variant, as the report names and groups them."""
+    return {
+        target.name: TargetDescription(target.title, target.stack, target.name.startswith("bare-"))
+        for target in [*targets(), *(variant.target for variant in variants())]
+    }

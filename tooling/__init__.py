@@ -1,0 +1,1 @@
+"""What `make bench` and `make compare` share: progress lines, the environment they record."""
