@@ -76,6 +76,7 @@ bench: install
 test: install
 	cd impl_django && $(BIN)/python manage.py test --verbosity 1
 	$(BIN)/pytest $(foreach mode,$(MODES),--mode $(mode)) $(PYTEST_ARGS)
+	$(BIN)/pytest contract_tests --differential $(foreach mode,$(MODES),--mode $(mode)) $(PYTEST_ARGS)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

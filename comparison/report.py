@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from bench import report as bench_report
+from bench.model import BenchResults
 from contract_tests.implementations import ROOT
 
 from . import render_html, render_markdown
@@ -25,7 +26,7 @@ REPORTS = ROOT / "reports"
 BENCH_RESULTS = [REPORTS / "bench.json", ROOT / "docs" / "benchmark" / "bench.json"]
 
 
-def benchmark_results() -> tuple[dict | None, str]:
+def benchmark_results() -> tuple[BenchResults | None, str]:
     """The newest benchmark results there are, and where they come from."""
     for path in BENCH_RESULTS:
         if path.exists():
@@ -34,7 +35,10 @@ def benchmark_results() -> tuple[dict | None, str]:
 
 
 def build_document(
-    measured: Measurements, results: SuiteResults, bench: dict | None = None, bench_source: str = ""
+    measured: Measurements,
+    results: SuiteResults,
+    bench: BenchResults | None = None,
+    bench_source: str = "",
 ) -> Document:
     """Build the whole report."""
     *others, last = [measured.title(name) for name in measured.names]

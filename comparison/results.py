@@ -7,10 +7,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from contract_tests.differential import DIFFERENCES_FOUND
 from contract_tests.implementations import ROOT
 
-# The test that compares the implementations with each other, and the differences
-# between them that the project accepts, each with its reason.
+# The suite's run with --differential compares the implementations with each other: its
+# test ids name the group compared, as in test_health[flask,django,fastapi], and this
+# module holds the tests of the mode itself. Then the differences between them that the
+# project accepts, each with its reason.
 DIFFERENTIAL_MODULE = "test_differential"
 KNOWN_DIFFERENCES = ROOT / "contract_tests" / "known_differences.toml"
 
@@ -18,6 +21,8 @@ OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed")
 
 # The parameters of a test id: test_bad_name_is_422[flask-123] -> "flask-123".
 PARAMETERS = re.compile(r"\[(.*)\]$", re.DOTALL)
+# How a differential case that failed for differences says how many it found.
+DIFFERENCES = re.compile(r"(\d+) differences? " + re.escape(DIFFERENCES_FOUND))
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,28 @@ class TestResult:
     outcome: str
     message: str
     seconds: float
+    # In the differential run: the implementations whose answers the case compared.
+    compared: tuple[str, ...] = ()
+
+    @property
+    def differential(self) -> bool:
+        """Return whether the case belongs to the differential run."""
+        return bool(self.compared) or self.module == DIFFERENTIAL_MODULE
+
+    @property
+    def differences(self) -> int:
+        """Return how many differences between the implementations the case failed for."""
+        match = DIFFERENCES.search(self.message)
+        return int(match[1]) if match and self.outcome in ("failed", "error") else 0
+
+    @property
+    def comparison(self) -> str:
+        """Return how a differential case ended: alike, differed, failed otherwise, not compared."""
+        if self.outcome in ("skipped", "xfailed"):
+            return "not compared"
+        if self.differences:
+            return "differed"
+        return "alike" if self.outcome == "passed" else "failed otherwise"
 
 
 @dataclass(frozen=True)
@@ -41,11 +68,11 @@ class SuiteResults:
     tests: list[TestResult]
 
     def of(self, implementation: str) -> list[TestResult]:
-        """Return the tests of one implementation, the differential test's aside."""
+        """Return the tests of one implementation, the differential run's aside."""
         return [
             test
             for test in self.tests
-            if test.implementation == implementation and test.module != DIFFERENTIAL_MODULE
+            if test.implementation == implementation and not test.differential
         ]
 
     def counts(self, implementation: str) -> Counter[str]:
@@ -54,8 +81,8 @@ class SuiteResults:
 
     @property
     def differential(self) -> list[TestResult]:
-        """Return the differential test's cases."""
-        return [test for test in self.tests if test.module == DIFFERENTIAL_MODULE]
+        """Return the cases of the differential run: every test that compared, or was not."""
+        return [test for test in self.tests if test.differential]
 
 
 def read_junit_xml(text: str, implementations: list[str]) -> SuiteResults:
@@ -64,17 +91,32 @@ def read_junit_xml(text: str, implementations: list[str]) -> SuiteResults:
     for case in ElementTree.fromstring(text).iter("testcase"):
         name = case.get("name", "")
         outcome, message = outcome_of(case)
+        compared = compared_in(name, implementations)
         tests.append(
             TestResult(
                 module=case.get("classname", "").rpartition(".")[2],
                 name=name,
-                implementation=implementation_of(name, implementations),
+                implementation=None if compared else implementation_of(name, implementations),
                 outcome=outcome,
                 message=message,
                 seconds=float(case.get("time") or 0),
+                compared=compared,
             )
         )
     return SuiteResults(tests)
+
+
+def compared_in(test_name: str, implementations: list[str]) -> tuple[str, ...]:
+    """Return the implementations a differential case's id names: [flask,django,fastapi-PUT]."""
+    match = PARAMETERS.search(test_name)
+    if match is None:
+        return ()
+    # The group comes first: flask,django,fastapi or flask-sqlite,django-sqlite,...
+    names = "|".join(re.escape(name) for name in implementations)
+    group = re.match(rf"(?:{names})(?:-\w+)?(?:,(?:{names})(?:-\w+)?)+(?=-|$)", match.group(1))
+    if group is None:
+        return ()
+    return tuple(target_id.partition("-")[0] for target_id in group.group(0).split(","))
 
 
 def implementation_of(test_name: str, implementations: list[str]) -> str | None:

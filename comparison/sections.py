@@ -4,6 +4,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from bench import report as bench_report
+from bench.model import BenchResults
 
 from .concepts import CONCEPT_LAYERS, Concept
 from .document import (
@@ -198,32 +199,65 @@ def shortened_list(items: list[str]) -> BulletList:
 
 
 def differences_section(measured: Measurements, results: SuiteResults) -> Section:
-    """The differential test's cases, and the differences the project accepts."""
+    """The cases the differential run compared, how many differed, and the accepted ones."""
     blocks: list[Block] = []
-    if results.differential:
+    cases = results.differential
+    if cases:
+        kinds = ("alike", "differed", "failed otherwise", "not compared")
+        totals = Counter(test.comparison for test in cases)
+        names = [name for name in measured.names if any(name in test.compared for test in cases)]
+        found = sum(test.differences for test in cases)
         blocks.append(
             Paragraph(
-                f"The differential test (`contract_tests/{DIFFERENTIAL_MODULE}.py`) compares the "
-                "implementations' answers with each other; a case that ends skipped or xfailed "
-                "carries its reason."
+                "The suite ran a second time with `--differential`: the client of every test "
+                "that reaches the servers only through it sent each request to "
+                f"{', '.join(measured.title(name) for name in names)} and compared their "
+                "answers (status, media type, `Allow`, `Location`, the two security headers and "
+                "the body, with user ids, `created_at` and `detail` texts normalised); "
+                f"`contract_tests/{DIFFERENTIAL_MODULE}.py` adds requests drawn from the spec. "
+                f"{counted(len(cases) - totals['not compared'], 'case')} compared: "
+                f"{totals['alike']} alike, {totals['differed']} differed "
+                f"({counted(found, 'difference')} in all), "
+                f"{totals['failed otherwise']} failed otherwise; "
+                f"{counted(totals['not compared'], 'case')} not compared."
             )
         )
+        per_module = Counter((test.module, test.comparison) for test in cases)
+        modules = sorted({test.module for test in cases})
         rows = [
-            [f"`{test.name}`", test.outcome, first_line(test.message) if test.message else ""]
-            for test in results.differential
+            [f"`{module}`", *(str(per_module[module, kind]) for kind in kinds)]
+            for module in modules
         ]
-        blocks.append(Table(["case", "outcome", "message"], rows))
-        # A failure lists each difference it found: all of it, up to a page.
+        blocks.append(Table(["test module", *kinds], rows))
+        # A case that differed lists each difference it found, up to a page.
+        differed = [test for test in cases if test.comparison == "differed"]
         blocks += [
-            Preformatted(shortened_text(test.message))
-            for test in results.differential
-            if test.outcome in ("failed", "error") and len(test.message.splitlines()) > 1
+            Preformatted(f"{test.module}::{test.name}\n{shortened_text(test.message)}")
+            for test in differed[:MAX_LISTED]
         ]
+        if len(differed) > MAX_LISTED:
+            blocks.append(Paragraph(f"And {counted(len(differed) - MAX_LISTED, 'case')} more."))
+        failed = [
+            f"`{test.module}::{test.name}`: {first_line(test.message)}"
+            for test in cases
+            if test.comparison == "failed otherwise"
+        ]
+        if failed:
+            blocks += [Paragraph("Failed otherwise, without a difference:"), shortened_list(failed)]
+        reasons = Counter(
+            first_line(test.message).removeprefix("not compared: ")
+            for test in cases
+            if test.comparison == "not compared"
+        )
+        if reasons:
+            blocks += [
+                Paragraph("Not compared, by reason:"),
+                shortened_list([f"{why} ({counted(n, 'case')})" for why, n in reasons.items()]),
+            ]
     else:
         blocks.append(
             Paragraph(
-                f"The differential test did not run: `contract_tests/{DIFFERENTIAL_MODULE}.py` "
-                "is not there, or collected no test."
+                "The differential run collected no test: `pytest --differential` did not run."
             )
         )
     entries = measured.known_differences
@@ -461,7 +495,7 @@ CHART_CAPTIONS = {
 }
 
 
-def benchmark_section(bench: dict | None, source: str) -> Section:
+def benchmark_section(bench: BenchResults | None, source: str) -> Section:
     """Requests per second against bare baselines, from `make bench` (bench/report.py)."""
     section = Section("benchmark", "Benchmark")
     if bench is None:

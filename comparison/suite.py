@@ -1,17 +1,23 @@
-"""Run the contract suite against every implementation under its production server."""
+"""Run the contract suite against every implementation under its production server.
+
+The suite runs twice against the same servers: once against each of them, for
+each implementation's results, then with ``--differential``, each test's
+requests going to all of them and their answers compared. Both runs' results
+go into one JUnit XML report, a test suite each.
+"""
 
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import xml.etree.ElementTree as ElementTree
 from contextlib import ExitStack
 from pathlib import Path
 
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT
 from contract_tests.servers import ServerStartupError, running_server
-
-from .progress import Progress
+from tooling.progress import Progress
 
 # Longer than the suite ever needs on a slow machine, short of hanging forever.
 SUITE_TIMEOUT = 3600
@@ -26,7 +32,7 @@ class SuiteRunError(RuntimeError):
 
 
 def run_contract_suite(junit_xml: Path, progress: Progress) -> None:
-    """Start every implementation with `make serve`, run the suite against all, write junit_xml."""
+    """Start every implementation with `make serve`, run the suite's two runs, write junit_xml."""
     with tempfile.TemporaryDirectory(prefix="comparison-") as folder, ExitStack() as servers:
         base_urls = {}
         for implementation in IMPLEMENTATIONS:
@@ -42,15 +48,23 @@ def run_contract_suite(junit_xml: Path, progress: Progress) -> None:
                     f"{name} did not start under its production server (make serve):\n{error}"
                 ) from None
             progress.step(f"{name}: serving on {base_urls[name]}")
-        run_pytest(base_urls, junit_xml, progress)
+        runs = [Path(folder) / "each.xml", Path(folder) / "differential.xml"]
+        run_pytest(base_urls, runs[0], progress)
+        run_pytest(base_urls, runs[1], progress, differential=True)
+        merge_junit_xml(runs, junit_xml)
         progress.step("stopping the servers")
 
 
-def pytest_command(base_urls: dict[str, str], junit_xml: Path) -> list[str]:
+def pytest_command(
+    base_urls: dict[str, str], junit_xml: Path, *, differential: bool = False
+) -> list[str]:
     """Return the command that runs the contract suite against the servers at base_urls."""
     command = [sys.executable, "-m", "pytest", "contract_tests"]
     for name, url in base_urls.items():
         command += ["--base-url", f"{name}={url}"]
+    if differential:
+        # Every request to all the servers, answers compared; a test suite of its own.
+        command += ["--differential", "-o", "junit_suite_name=differential"]
     return [
         *command,
         # Only the tests aimed at these servers (see live_only.py); no cache to write.
@@ -64,10 +78,15 @@ def pytest_command(base_urls: dict[str, str], junit_xml: Path) -> list[str]:
     ]
 
 
-def run_pytest(base_urls: dict[str, str], junit_xml: Path, progress: Progress) -> None:
+def run_pytest(
+    base_urls: dict[str, str], junit_xml: Path, progress: Progress, *, differential: bool = False
+) -> None:
     """Run the suite, passing its output on line by line, and check that it really ran."""
-    command = pytest_command(base_urls, junit_xml)
-    progress.step("running the contract suite against " + ", ".join(base_urls))
+    command = pytest_command(base_urls, junit_xml, differential=differential)
+    if differential:
+        progress.step("running it again with --differential: comparing " + ", ".join(base_urls))
+    else:
+        progress.step("running the contract suite against " + ", ".join(base_urls))
     started = time.monotonic()
     with subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -87,3 +106,11 @@ def run_pytest(base_urls: dict[str, str], junit_xml: Path, progress: Progress) -
     # 0: all passed; 1: some failed, which the report shows. Anything else: no results.
     if returncode not in (0, 1) or not junit_xml.exists():
         raise SuiteRunError(f"pytest exited with {returncode}: {' '.join(command)}")
+
+
+def merge_junit_xml(runs: list[Path], junit_xml: Path) -> None:
+    """Write the test suites of several JUnit XML reports into one."""
+    merged = ElementTree.Element("testsuites")
+    for run in runs:
+        merged.extend(ElementTree.parse(run).getroot().iter("testsuite"))
+    ElementTree.ElementTree(merged).write(junit_xml, encoding="utf-8", xml_declaration=True)

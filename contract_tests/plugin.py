@@ -14,12 +14,23 @@ Or against servers that are already running: ``--base-url flask=http://...``
 (repeatable) or ``CONTRACT_BASE_URLS="flask=http://...,django=http://..."``;
 a base URL without a name (``--base-url http://127.0.0.1:9000``) tests any
 server, your own implementation for example, under the name ``live``.
+
+With ``--differential``, the ``api`` client of every test sends each request
+to all the implementations selected, in each mode (or to all the servers given,
+two or more), returns the first one's response to the test, and compares all
+the responses (differential.py says how); a difference fails the test. The
+tests that reach the implementations other than through ``api`` (races,
+schemathesis' own tests, tests that start servers of their own) and those
+whose requests race each other are skipped in this mode, with the reason: they
+run without it. Each database is emptied, through the API, before the first
+test that compares.
 """
 
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,11 +39,20 @@ import pytest
 import schemathesis
 
 from contract_tests.client import ApiClient
+from contract_tests.differential import Comparison, Fanout, load_known_differences
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT, database_url
 from contract_tests.servers import running_server, throwaway_postgresql_database
 
 SPEC = ROOT / "spec" / "openapi.yaml"
 MODES = ("app", "sqlite", "postgresql")
+SUITE = Path(__file__).resolve().parent
+# The tests of the differential mode itself: collected with --differential only.
+DIFFERENTIAL_TESTS = SUITE / "test_differential.py"
+# Tests whose requests race each other through `api`: which of them wins may differ
+# from one implementation to the next, so the differential mode does not compare them.
+RACING_MODULES = {"contract_tests.test_concurrency"}
+# The comparisons of a --differential run, by group: "flask,django,fastapi".
+COMPARISONS = pytest.StashKey[dict[str, Comparison]]()
 
 # Generated tests are reproducible in CI and explore new inputs elsewhere.
 hypothesis.settings.register_profile(
@@ -64,6 +84,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="[NAME=]URL",
         help="Test a server that is already running (repeatable).",
     )
+    group.addoption(
+        "--differential",
+        action="store_true",
+        help="Send each request of the api client to every implementation and compare "
+        "their answers; tests that cannot be compared so are skipped.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[COMPARISONS] = {}
+    if config.getoption("--differential") and len(names := _selected_names(config)) < 2:
+        raise pytest.UsageError(f"--differential compares two or more implementations, not {names}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +106,8 @@ class Target:
     app: Any = None
     asgi: bool = False
     base_url: str | None = None
+    # With --differential: the targets compared, of which this one is the group.
+    compared: tuple["Target", ...] = ()
 
 
 def _live_urls(config: pytest.Config) -> dict[str, str]:
@@ -97,17 +131,30 @@ def _selected_names(config: pytest.Config) -> list[str]:
 
 
 def _target_ids(config: pytest.Config) -> list[str]:
-    """``flask`` in-process, ``flask-sqlite`` and ``flask-postgresql`` served."""
+    """``flask`` in-process, ``flask-sqlite`` and ``flask-postgresql`` served.
+
+    With --differential, one group per mode instead: ``flask,django,fastapi``.
+    """
     names = _selected_names(config)
-    if _live_urls(config):
-        return names
-    modes = config.getoption("--mode") or ["app"]
-    return [name if mode == "app" else f"{name}-{mode}" for mode in modes for name in names]
+    modes = ["live"] if _live_urls(config) else config.getoption("--mode") or ["app"]
+    groups = [
+        [name if mode in ("app", "live") else f"{name}-{mode}" for name in names] for mode in modes
+    ]
+    if not config.getoption("--differential"):
+        return [target_id for group in groups for target_id in group]
+    return [",".join(group) for group in groups]
+
+
+def _mode_of(group: str, config: pytest.Config) -> str:
+    """``app``, ``sqlite``, ``postgresql`` or ``live``: how a group's targets run."""
+    return "live" if _live_urls(config) else group.partition(",")[0].partition("-")[2] or "app"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "target" in metafunc.fixturenames:
         metafunc.parametrize("target", _target_ids(metafunc.config), indirect=True, scope="session")
+    if "comparison" in metafunc.fixturenames:
+        metafunc.parametrize("comparison", _target_ids(metafunc.config), indirect=True)
     if "implementation" in metafunc.fixturenames:
         # Tests that start this repository's own servers; none in live mode.
         names = [] if _live_urls(metafunc.config) else _selected_names(metafunc.config)
@@ -116,7 +163,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 # In-process apps by implementation name. Each is built at most once per process:
 # Django's settings are process-global, so a second Django app could not get a database
-# of its own. The `target` fixture and the differential test share these.
+# of its own.
 _built_apps: dict[str, Target] = {}
 
 
@@ -152,9 +199,13 @@ def open_target(
 def target(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Target]:
-    """The implementation under test, built or started once per session."""
+    """The implementation under test, built or started once per session (or the group)."""
     with ExitStack() as stack:
-        yield open_target(request.param, request.config, tmp_path_factory, stack)
+        targets = [
+            open_target(target_id, request.config, tmp_path_factory, stack)
+            for target_id in request.param.split(",")
+        ]
+        yield targets[0] if len(targets) == 1 else Target(request.param, compared=tuple(targets))
 
 
 def as_a_server_would(app: Any) -> Any:
@@ -173,21 +224,46 @@ def as_a_server_would(app: Any) -> Any:
     return wrapped
 
 
-@pytest.fixture(scope="session")
-def api(target: Target) -> Iterator[ApiClient]:
-    """An HTTP client for the target that checks every response it gets."""
+def http_client(target: Target) -> httpx.Client:
+    """An HTTP client for one target: its server, or its app in-process."""
     if target.base_url:
-        http = httpx.Client(base_url=target.base_url, timeout=30)
-    elif target.asgi:
+        return httpx.Client(base_url=target.base_url, timeout=30)
+    if target.asgi:
         # Starlette's TestClient runs the app's lifespan, as uvicorn would.
         from starlette.testclient import TestClient
 
-        http = TestClient(target.app, base_url="http://localhost", raise_server_exceptions=False)
-    else:
-        transport = httpx.WSGITransport(app=as_a_server_would(target.app))
-        http = httpx.Client(transport=transport, base_url="http://localhost")
-    with http:
-        yield ApiClient(http)
+        return TestClient(target.app, base_url="http://localhost", raise_server_exceptions=False)
+    transport = httpx.WSGITransport(app=as_a_server_would(target.app))
+    return httpx.Client(transport=transport, base_url="http://localhost")
+
+
+@pytest.fixture(scope="session")
+def api(request: pytest.FixtureRequest, target: Target) -> Iterator[ApiClient]:
+    """An HTTP client for the target that checks every response it gets.
+
+    With --differential, it sends each request to every target of the group.
+    """
+    with ExitStack() as stack:
+        if not target.compared:
+            yield ApiClient(stack.enter_context(http_client(target)))
+            return
+        fanout = Fanout(
+            {member.name: stack.enter_context(http_client(member)) for member in target.compared}
+        )
+        fanout.empty_databases()
+        mode = _mode_of(target.name, request.config)
+        comparison = Comparison(target.name, mode, fanout, load_known_differences())
+        request.config.stash[COMPARISONS][target.name] = comparison
+        yield ApiClient(fanout)
+
+
+@pytest.fixture
+def comparison(request: pytest.FixtureRequest) -> Comparison:
+    """One group's comparison as the session made it, for tests that run after all the others."""
+    found = request.config.stash[COMPARISONS].get(request.param)
+    if found is None:
+        pytest.skip(f"no test compared {request.param} in this run")
+    return found
 
 
 @pytest.fixture
@@ -199,3 +275,81 @@ def api_schema(target: Target) -> Any:
     else:
         schema.app = target.app
     return schema
+
+
+# -- The differential mode ---------------------------------------------------------
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """test_differential.py has tests of the differential mode: none without it."""
+    if collection_path == DIFFERENTIAL_TESTS and not config.getoption("--differential"):
+        return True
+    return None
+
+
+def _reason_not_to_compare(item: pytest.Function) -> str | None:
+    """Why a test of the suite cannot run in the differential mode, if it cannot."""
+    if "comparison" in item.fixturenames:
+        return None
+    if item.module.__name__ in RACING_MODULES:
+        return "its requests race each other, and which one wins may differ between implementations"
+    if "target" not in item.fixturenames:
+        return "it does not use the suite's client: it starts servers of its own, or reads files"
+    info = item._fixtureinfo
+    others = [
+        f"`{name}`"
+        for name, definitions in info.name2fixturedefs.items()
+        if name not in ("api", "target") and "target" in definitions[-1].argnames
+    ]
+    if "target" in info.argnames:
+        others.append("`target`")
+    if others:
+        return f"it reaches the implementation through {', '.join(others)}, not only through `api`"
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With --differential: skip what cannot be compared; the tests of whole comparisons last."""
+    if not config.getoption("--differential"):
+        return
+    for item in items:
+        if isinstance(item, pytest.Function) and SUITE in item.path.parents:
+            reason = _reason_not_to_compare(item)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=f"not compared: {reason}"))
+    items.sort(key=lambda item: "comparison" in getattr(item, "fixturenames", ()))
+
+
+def case_name(item: pytest.Function, group: str) -> str:
+    """``test_bad_input.py::test_bad_name_is_422[123]``: a test and its parameters, no group."""
+    head, _, parameters = item.name.partition("[")
+    parameters = parameters.removesuffix("]")
+    if parameters == group:
+        parameters = ""
+    elif parameters.startswith(f"{group}-"):
+        parameters = parameters.removeprefix(f"{group}-")
+    elif parameters.endswith(f"-{group}"):
+        parameters = parameters.removesuffix(f"-{group}")
+    else:
+        parameters = parameters.replace(f"-{group}-", "-", 1)
+    return f"{item.path.name}::{head}" + (f"[{parameters}]" if parameters else "")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """With --differential: a test fails for any difference between the answers it got."""
+    callspec = getattr(item, "callspec", None)
+    group = callspec.params.get("target") if callspec else None
+    comparison = item.config.stash[COMPARISONS].get(group) if group else None
+    if comparison is None or "api" not in getattr(item, "funcargs", {}):
+        return (yield)
+    comparison.begin(case_name(item, group))
+    try:
+        result = yield
+    except BaseException as error:
+        if not isinstance(error, KeyboardInterrupt):
+            comparison.finish(failure=error)
+        raise
+    comparison.finish()
+    return result
