@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
+from gunicorn.http.errors import ParseException
 from rest_framework.exceptions import APIException, ParseError, UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -71,7 +72,13 @@ def read_chunked_bodies(application: WSGIApplication) -> WSGIApplication:
             not environ.get("CONTENT_LENGTH")
             and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         ):
-            body = environ["wsgi.input"].read(limit + 1)
+            try:
+                body = environ["wsgi.input"].read(limit + 1)
+            except (OSError, ParseException):
+                # Broken chunked framing ("zz" or "-5" as a size, a missing CRLF): the
+                # server's exception would reach it, and gunicorn answers with an HTML 400.
+                # An unreadable body is no body, which check_body() refuses: 415 or 400.
+                body = b""
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         return application(environ, start_response)

@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "contract.headers.no_store",
     # Contract layer: HEAD responses without a body, whatever server runs the application.
     "contract.headers.head_without_body",
+    # Contract layer: a path with %2F is 404; the server decodes it to "/" before routing.
+    "contract.paths.refuse_encoded_slashes",
     # Checks the Host header against ALLOWED_HOSTS (400 if it is not there), and sets
     # Content-Length, which HEAD keeps from the body it then drops.
     "django.middleware.common.CommonMiddleware",

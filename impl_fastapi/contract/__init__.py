@@ -14,7 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import headers, problems
+from . import headers, paths, problems
 
 
 def install(app: FastAPI) -> None:
@@ -31,6 +31,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, problems.server_error_handler)
 
     # The middleware added last runs first: the security headers go on every response the
-    # others make, 204 to OPTIONS included.
+    # others make, 204 to OPTIONS included; a path with %2F or a final newline is 404 before
+    # OPTIONS or a route matches its decoded, loosely matched form.
     app.add_middleware(headers.OptionsMiddleware)
+    app.add_middleware(paths.AlteredPathMiddleware)
     app.add_middleware(headers.SecurityHeadersMiddleware)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import headers, problems
-from .paths import UserIdConverter
+from .paths import UserIdConverter, refuse_altered_paths
 from .rules import MAX_BODY_BYTES
 
 
@@ -30,6 +30,8 @@ def init_app(app: Flask) -> None:
     # Werkzeug redirects /api//users to /api/users (308); the contract never redirects.
     # (Its trailing-slash redirects only apply to rules that end with a slash: none here.)
     app.url_map.merge_slashes = False
+    # ... and strips leading slashes (//api/users routes), and a server decodes %2F first.
+    app.before_request(refuse_altered_paths)
     # Registered before the blueprints: a rule looks its converter up when it is added.
     app.url_map.converters["user_id"] = UserIdConverter
 

@@ -5,7 +5,9 @@ Infinity, and answers a bad body with an HTML 400; read_json_body() refuses each
 """
 
 from flask import abort, request
+from gunicorn.http.errors import ParseException
 
+from .problems import InvalidJSONBody
 from .rules import MAX_BODY_BYTES
 from .strict_json import InvalidJSONError, read_json
 
@@ -16,7 +18,13 @@ def read_json_body() -> object:
     # above the request's max_content_length, but cuts a chunked body (no Content-Length)
     # at it without a word, so this request allows one byte more and looks.
     request.max_content_length = MAX_BODY_BYTES + 1
-    body = request.get_data()
+    try:
+        body = request.get_data()
+    except (OSError, ParseException):
+        # The server raises on a chunked body whose framing is broken (a size such as "zz"
+        # or "-5", a missing CRLF): gunicorn its ParseException, other servers OSError. Flask
+        # would answer 500; an unreadable body is no body: 415 or 400 below.
+        body = b""
     if len(body) > MAX_BODY_BYTES:
         abort(413)
     # Not request.is_json, which also accepts application/*+json types such as
@@ -26,4 +34,4 @@ def read_json_body() -> object:
     try:
         return read_json(body)
     except InvalidJSONError:
-        abort(400)
+        raise InvalidJSONBody from None

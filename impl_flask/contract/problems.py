@@ -6,11 +6,13 @@ it is registered for (in init_app()) with Problem Details instead.
 
 from flask import Response, current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 
 from .rules import DETAILS, RETRY_AFTER, TITLES
 
 PROBLEM_MIMETYPE = "application/problem+json"
+# The detail of a 400 that is not about the body (the request itself is refused).
+REQUEST_REFUSED = "The request was refused."
 
 
 class ValidationError(Exception):
@@ -21,13 +23,19 @@ class ValidationError(Exception):
         self.errors = errors
 
 
-def problem(status: int, errors: list[dict[str, str]] | None = None) -> Response:
+class InvalidJSONBody(BadRequest):
+    """A body that is not JSON (bodies.read_json_body()): the 400 that DETAILS[400] is about."""
+
+
+def problem(
+    status: int, errors: list[dict[str, str]] | None = None, *, detail: str | None = None
+) -> Response:
     """Return a Problem Details response for status, with the errors of a 422."""
     body: dict[str, object] = {
         "type": "about:blank",
         "title": TITLES[status],
         "status": status,
-        "detail": DETAILS[status],
+        "detail": detail or DETAILS[status],
     }
     if errors is not None:
         body["errors"] = errors
@@ -41,7 +49,10 @@ def handle_http_exception(error: HTTPException) -> Response:
     """Answer an HTTP error (404, 405, 413, ...) with Problem Details, not Werkzeug's HTML."""
     # Werkzeug raises no other codes for this API; an unforeseen one is the server's fault.
     status = error.code if error.code in TITLES else 500
-    response = problem(status)
+    # DETAILS[400] is about a body that is not JSON; Werkzeug's own 400s, such as BadHost
+    # for a Host header that is no host name, get a sentence of their own, as in Django.
+    refused = status == 400 and not isinstance(error, InvalidJSONBody)
+    response = problem(status, detail=REQUEST_REFUSED if refused else None)
     if isinstance(error, MethodNotAllowed):
         # Werkzeug's own response would carry the path's methods; a new one must copy them.
         response.allow.update(error.valid_methods or ())
