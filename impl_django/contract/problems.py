@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 
 from .queries import InvalidQuery
-from .rules import DETAILS, RETRY_AFTER, TITLES, json_pointer
+from .rules import DETAILS, REQUEST_REFUSED, RETRY_AFTER, TITLES, json_pointer
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -82,7 +82,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
 
 def bad_request(request: HttpRequest, exception: Exception) -> JsonResponse:
     """Answer Django's own 400 (a SuspiciousOperation, such as a Host not in ALLOWED_HOSTS)."""
-    return problem(400, detail="The request was refused.")
+    return problem(400, detail=REQUEST_REFUSED)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> JsonResponse:

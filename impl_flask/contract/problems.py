@@ -8,11 +8,9 @@ from flask import Response, current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 
-from .rules import DETAILS, RETRY_AFTER, TITLES
+from .rules import DETAILS, REQUEST_REFUSED, RETRY_AFTER, TITLES
 
 PROBLEM_MIMETYPE = "application/problem+json"
-# The detail of a 400 that is not about the body (the request itself is refused).
-REQUEST_REFUSED = "The request was refused."
 
 
 class ValidationError(Exception):

@@ -57,6 +57,10 @@ DETAILS = {
     503: "The database cannot be reached; try again after Retry-After seconds.",
 }
 
+# The detail of a 400 that is not about the body: the server's own refusal of the request
+# (a Host that is no host name, or one not allowed).
+REQUEST_REFUSED = "The request was refused."
+
 # Seconds a client is asked to wait after a 503.
 RETRY_AFTER = "5"
 
