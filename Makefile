@@ -3,6 +3,7 @@
 #   make compare                        the three side by side: reports/comparison.html
 #   make bench [QUICK=1]                requests/s against bare baselines: reports/bench.json
 #   make serve IMPL=fastapi PORT=8000   one implementation under its production server
+#   make edge IMPL=fastapi PORT=8000    the same behind nginx, as production runs it
 #   make test                           the contract suite against all three, and their own tests
 #   make lint                           ruff, the spec validator and Spectral
 #
@@ -28,10 +29,10 @@ INIT_DB_fastapi = $(BIN)/python -m impl_fastapi.database
 SERVER_fastapi = $(BIN)/uvicorn --http impl_fastapi.server:H11NoDelayProtocol \
   --host $(HOST) --port $(PORT) impl_fastapi.main:app
 
-.PHONY: help install check-impl compare bench serve init-db server test lint format lock clean
+.PHONY: help install check-impl compare bench serve edge init-db server test lint format lock clean
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV)/.installed: requirements.lock
 	@echo "Installing the pinned Python packages into $(VENV)/ ..."
@@ -57,10 +58,19 @@ serve: init-db
 	@echo "Serving $(IMPL) on http://$(HOST):$(PORT) (Ctrl-C stops it)"
 	exec $(SERVER_$(IMPL))
 
+# nginx (Debian's package) in front of the production server on a private port:
+# edge/edge.conf.template says what it does. Ctrl-C or SIGTERM stops both.
+NGINX_INSTALLED = test -x /usr/sbin/nginx || command -v nginx >/dev/null || \
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends nginx >/dev/null; }
+
+edge: init-db
+	@$(NGINX_INSTALLED)
+	exec $(BIN)/python -m edge --impl $(IMPL) --port $(PORT)
+
 # The contract suite runs each implementation in-process (app), then under its
 # production server on SQLite and on PostgreSQL (skipped without a server,
-# except in CI); then each implementation's own tests.
-MODES ?= app sqlite postgresql
+# except in CI), then behind the edge (nginx); then each implementation's own tests.
+MODES ?= app sqlite postgresql edge
 
 # The three implementations side by side, from their code and one live run of the
 # contract suite: reports/comparison.html and its Markdown twin reports/comparison.md.
@@ -74,6 +84,7 @@ bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 test: install
+	@$(NGINX_INSTALLED)
 	cd impl_django && $(BIN)/python manage.py test --verbosity 1
 	$(BIN)/pytest $(foreach mode,$(MODES),--mode $(mode)) $(PYTEST_ARGS)
 	$(BIN)/pytest contract_tests --differential $(foreach mode,$(MODES),--mode $(mode)) $(PYTEST_ARGS)

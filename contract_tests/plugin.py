@@ -8,7 +8,9 @@ Each implementation runs in one or more modes (``--mode``, repeatable):
 - ``postgresql``: under its production server, on a throwaway PostgreSQL
   database created on ``CONTRACT_POSTGRES_URL`` (default: the local server)
   and dropped afterwards. Without a reachable server these tests are skipped,
-  except in CI (``CI`` set), where that is a failure.
+  except in CI (``CI`` set), where that is a failure;
+- ``edge``: behind nginx (``make edge``: nginx in front of the production
+  server, as a deployment runs it), on a fresh SQLite file.
 
 Or against servers that are already running: ``--base-url flask=http://...``
 (repeatable) or ``CONTRACT_BASE_URLS="flask=http://...,django=http://..."``;
@@ -44,7 +46,7 @@ from contract_tests.implementations import IMPLEMENTATIONS, ROOT, database_url
 from contract_tests.servers import running_server, throwaway_postgresql_database
 
 SPEC = ROOT / "spec" / "openapi.yaml"
-MODES = ("app", "sqlite", "postgresql")
+MODES = ("app", "sqlite", "postgresql", "edge")
 SUITE = Path(__file__).resolve().parent
 # The tests of the differential mode itself: collected with --differential only.
 DIFFERENTIAL_TESTS = SUITE / "test_differential.py"
@@ -146,7 +148,7 @@ def _target_ids(config: pytest.Config) -> list[str]:
 
 
 def _mode_of(group: str, config: pytest.Config) -> str:
-    """``app``, ``sqlite``, ``postgresql`` or ``live``: how a group's targets run."""
+    """``app``, ``sqlite``, ``postgresql``, ``edge`` or ``live``: how a group's targets run."""
     return "live" if _live_urls(config) else group.partition(",")[0].partition("-")[2] or "app"
 
 
@@ -173,7 +175,7 @@ def open_target(
     tmp_path_factory: pytest.TempPathFactory,
     stack: ExitStack,
 ) -> Target:
-    """What ``target_id`` (``flask``, ``flask-sqlite``, ...) names; servers stop with ``stack``."""
+    """What ``target_id`` (``flask``, ``flask-edge``, ...) names; servers stop with ``stack``."""
     name, _, mode = target_id.partition("-")
     live = _live_urls(config)
     if name in live:
@@ -191,7 +193,8 @@ def open_target(
         url = stack.enter_context(throwaway_postgresql_database(f"contract_{name}"))
     # Two workers, as production runs them: separate processes racing on one database.
     workers = {"WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2")}
-    base_url = stack.enter_context(running_server(name, url, env=workers))
+    make_target = "edge" if mode == "edge" else "serve"
+    base_url = stack.enter_context(running_server(name, url, target=make_target, env=workers))
     return Target(target_id, base_url=base_url)
 
 

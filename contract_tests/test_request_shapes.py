@@ -9,21 +9,17 @@ servers only: no HTTP client sends them, and an in-process app never parses
 HTTP.
 """
 
-import http.client
 import json
-import socket
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from contract_tests.client import ApiClient, assert_problem, check_response
+from contract_tests.client import ApiClient, assert_problem
 from contract_tests.differential import Fanout
 from contract_tests.plugin import Target
+from contract_tests.raw_http import exchange
 from contract_tests.test_success import create_user, list_users, unique_email
 
-# What a raw exchange may take: connecting, sending, and each read of the answer.
-SOCKET_TIMEOUT = 5
 METHODS = ["GET", "HEAD", "OPTIONS", "POST"]
 
 
@@ -71,27 +67,6 @@ def test_final_newline_is_404(api: ApiClient, path: str) -> None:
 
 
 # -- Raw requests: live servers only ------------------------------------------------
-
-
-def exchange(target: Target, request: bytes) -> httpx.Response:
-    """Send ``request`` as raw bytes to a live target; return its answer, checked as all are."""
-    if target.base_url is None:
-        pytest.skip("raw HTTP needs a live server: an in-process app never parses HTTP")
-    url = urlsplit(target.base_url)
-    assert url.hostname in ("127.0.0.1", "localhost", "::1"), "raw requests go to loopback only"
-    method = request.partition(b" ")[0].decode()
-    with socket.create_connection((url.hostname, url.port), timeout=SOCKET_TIMEOUT) as sock:
-        sock.sendall(request)
-        answer = http.client.HTTPResponse(sock, method=method)
-        answer.begin()
-        response = httpx.Response(
-            answer.status,
-            headers=answer.getheaders(),
-            content=answer.read(),
-            request=httpx.Request(method, target.base_url),
-        )
-    check_response(response)
-    return response
 
 
 CHUNKED_HEAD = (

@@ -1,0 +1,1 @@
+"""The edge: nginx in front of an implementation's production server (``make edge``)."""
