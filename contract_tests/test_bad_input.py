@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from contract_tests.client import ApiClient, assert_problem
+from contract_tests.plugin import Target
 from contract_tests.test_success import MAX_ID, create_user, list_users, unique_email
 
 BODY_METHODS = ["POST", "PUT", "PATCH"]
@@ -96,7 +97,7 @@ def test_missing_user_is_404(api: ApiClient) -> None:
 @pytest.mark.parametrize(
     ("path", "methods"),
     [
-        ("/api/users", ["PUT", "PATCH", "DELETE", "TRACE", "CONNECT2"]),
+        ("/api/users", ["PUT", "PATCH", "DELETE", "TRACE", "BREW"]),
         ("/api/users/1", ["POST", "TRACE"]),
         ("/health", ["POST", "PUT", "PATCH", "DELETE", "TRACE"]),
     ],
@@ -108,6 +109,19 @@ def test_undocumented_method_is_405_with_allow(
         response = api.request(method, path)
         assert_problem(response, 405)
         assert {m.strip() for m in response.headers["allow"].split(",")} == ALLOW[path]
+
+
+def test_method_with_a_digit_is_405_or_refused_at_the_edge(api: ApiClient, target: Target) -> None:
+    # RFC 9110 allows digits in a method; nginx reads only letters, "_" and "-" there and
+    # refuses the request (400), which the contract allows at the edge only.
+    response = api.request("CONNECT2", "/api/users")
+    mode = target.name.partition("-")[2]  # "edge", "sqlite", ...; none for --base-url servers
+    maybe_behind_an_edge = mode == "edge" or (target.base_url is not None and not mode)
+    if maybe_behind_an_edge and response.status_code == 400:
+        assert_problem(response, 400)
+        return
+    assert_problem(response, 405)
+    assert {m.strip() for m in response.headers["allow"].split(",")} == ALLOW["/api/users"]
 
 
 # -- 413: more than 64 KiB ---------------------------------------------------
@@ -411,15 +425,16 @@ def test_bad_query_parameter_is_422(api: ApiClient, params: object, named: set[s
 
 def test_unknown_query_parameters_are_ignored(api: ApiClient) -> None:
     assert api.get("/api/users", params={"page": "x", "sort": "-id"}).status_code == 200
-    many = [(f"x{number}", "1") for number in range(1500)]
+    many = [(f"x{number}", "1") for number in range(1000)]  # a request line of 6,920 bytes
     assert api.get("/api/users", params=many).status_code == 200
 
 
 def test_large_request_heads_reach_the_application(api: ApiClient) -> None:
-    # A server's own limits must not answer for the application (with HTML, say).
-    headers = {f"X-Extra-{number}": "x" for number in range(150)} | {"X-Long": "y" * 10_000}
+    # Within the contract's limits (a request line of 8190 bytes, 100 header fields of
+    # 8190 bytes), a server's or the edge's own limits must not answer for the application.
+    headers = {f"X-Extra-{number}": "x" for number in range(90)} | {"X-Long": "y" * 8000}
     assert api.get("/health", headers=headers).status_code == 200
-    assert api.get("/api/users", params={"q": "z" * 6000}).status_code == 200
+    assert api.get("/api/users", params={"q": "z" * 8000}).status_code == 200
 
 
 # -- 409: the email is taken ----------------------------------------------------

@@ -3,11 +3,11 @@
 import asyncio
 import socket
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from .contract.server import ProblemH11Protocol
 
 
-class H11NoDelayProtocol(H11Protocol):
-    """The h11 protocol, setting TCP_NODELAY on every connection."""
+class H11NoDelayProtocol(ProblemH11Protocol):
+    """The h11 protocol (with the contract's own 400), setting TCP_NODELAY on every connection."""
 
     # With --workers N (N > 1, from WEB_CONCURRENCY) uvicorn binds the listening socket
     # itself, without IPPROTO_TCP, so asyncio leaves TCP_NODELAY off on the connections it
