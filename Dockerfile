@@ -8,10 +8,11 @@
 # Python 3.11, the oldest the project supports (pyproject.toml), on Debian 12 as in CI.
 FROM python:3.11.17-slim-bookworm
 
-# make runs every command, as it does in CI and in the README. Nothing else is needed:
-# psycopg[binary] brings its own libpq.
+# make runs every command, as it does in CI and in the README. nginx, Debian's as in CI, is
+# what `make edge` runs and `make test` checks for: the image's user could not install it at
+# run time. Nothing else is needed: psycopg[binary] brings its own libpq.
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends make \
+    && apt-get install --yes --no-install-recommends make nginx \
     && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONUNBUFFERED=1 \

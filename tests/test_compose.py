@@ -1,9 +1,10 @@
 """compose.yaml, the Dockerfile and .dockerignore, checked without a Docker engine.
 
 compose.yaml must be valid Compose Specification, and run the demo the README promises:
-the three servers on ports 8001-8003 and ONE PostgreSQL database whose schema one one-shot
-service creates, each service a `make` target that CI runs too, and the contract suite as
-a service of its own that `docker compose up` leaves out.
+the three servers, each behind its edge (nginx with edge/edge.conf.template, as `make edge`
+runs it) on ports 8001-8003, and ONE PostgreSQL database whose schema one one-shot service
+creates, each server a `make` target that CI runs too, and the contract suite as a service
+of its own that `docker compose up` leaves out, testing through the edges.
 """
 
 import fnmatch
@@ -21,9 +22,18 @@ import pytest
 import yaml
 
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT
+from edge.__main__ import render
 
-# The port each implementation is published on, on the host and in its container.
+# The port each implementation's server listens on in its container, and its edge on the
+# host and in the edge's container.
 SERVERS = {"flask": 8001, "django": 8002, "fastapi": 8003}
+
+# The edge's configuration, and where the nginx image renders it from: at start, its
+# /docker-entrypoint.d/20-envsubst-on-templates.sh writes /etc/nginx/templates/X.template to
+# /etc/nginx/conf.d/X with envsubst, replacing each variable set in the container's
+# environment, ${NAME} or $NAME, and leaving any other as it is.
+EDGE_TEMPLATE = ROOT / "edge" / "edge.conf.template"
+TEMPLATE_MOUNT = "/etc/nginx/templates/default.conf.template"
 
 # The Compose Specification's schema, as vendored (with its sha256 and licence) by
 # check-jsonschema for its check-compose-spec hook, from compose-spec/compose-spec.
@@ -108,9 +118,51 @@ def published_ports(service: dict[str, Any]) -> set[tuple[int, int]]:
     return pairs
 
 
+def host_address(port: str | dict[str, Any]) -> str | None:
+    """Where a port is published: `ip:host:container` or host_ip; None for every interface."""
+    if isinstance(port, dict):
+        return port.get("host_ip")
+    parts = str(port).rsplit(":", 2)
+    return parts[0] if len(parts) == 3 else None
+
+
 def healthcheck_command(service: dict[str, Any]) -> str:
     test = (service.get("healthcheck") or {}).get("test") or []
     return test if isinstance(test, str) else shlex.join(test)
+
+
+def bind_mounts(service: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(source, target, read-only) of each volume, from `source:target[:ro]` or the long form."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        if isinstance(volume, dict):
+            mounts.append((volume["source"], volume["target"], volume.get("read_only", False)))
+        else:
+            source, target, *options = volume.split(":")
+            mounts.append((source, target, "ro" in ",".join(options).split(",")))
+    return mounts
+
+
+def template_variables() -> set[str]:
+    """The ${NAME}s of edge/edge.conf.template: what the environment must fill in."""
+    return set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)\}", EDGE_TEMPLATE.read_text()))
+
+
+def nginx_variables() -> set[str]:
+    """The template's other $variables, $status or ${status}: nginx's own, at run time."""
+    names = re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", EDGE_TEMPLATE.read_text())
+    return set(names) - template_variables()
+
+
+def edges(services: dict[str, Any]) -> dict[str, str]:
+    """{server: its edge}: the services that run nginx, by the host named in APP_ADDRESS."""
+    found: dict[str, str] = {}
+    for name, service in services.items():
+        if str(service.get("image", "")).partition(":")[0] == "nginx":
+            server = environment(service).get("APP_ADDRESS", "").rpartition(":")[0]
+            assert server not in found, f"{server} has two edges: {found[server]} and {name}"
+            found[server] = name
+    return found
 
 
 def test_every_implementation_has_a_server_in_compose() -> None:
@@ -151,7 +203,8 @@ def test_server(services: dict[str, Any], name: str, port: int) -> None:
     # The server alone: the schema is migrate's, and `make serve` would create it again.
     assert target == "server"
     assert variables == {"IMPL": name, "HOST": "0.0.0.0", "PORT": str(port)}
-    assert published_ports(service) == {(port, port)}
+    # Reached through its edge only: nothing from the host bypasses nginx.
+    assert "ports" not in service
     assert re.search(rf"http://127\.0\.0\.1:{port}/health\b(?![/-])", healthcheck_command(service))
     assert int(environment(service)["WEB_CONCURRENCY"]) >= 1
     assert conditions(service) == {
@@ -198,8 +251,17 @@ def test_schema_is_created_once_before_the_servers(services: dict[str, Any]) -> 
 
 def test_django_admits_the_host_names_it_is_called_by(services: dict[str, Any]) -> None:
     env = environment(services["django"])
-    # The test service calls http://django:8002, the healthcheck http://127.0.0.1:8002.
-    assert {"django", "127.0.0.1", "localhost"} <= set(env["DJANGO_ALLOWED_HOSTS"].split(","))
+    # nginx passes the client's Host on: the test service calls http://django-edge:8002, the
+    # healthchecks http://127.0.0.1:..., the host http://localhost:8002.
+    arguments = shlex.split(make_command(services["contract-tests"])[1]["PYTEST_ARGS"])
+    tested_as = {
+        urlsplit(argument.removeprefix("django=")).hostname
+        for argument in arguments
+        if argument.startswith("django=")
+    }
+    assert tested_as, "the test service does not call django"
+    allowed = set(env["DJANGO_ALLOWED_HOSTS"].split(","))
+    assert {*tested_as, "127.0.0.1", "localhost"} <= allowed
     assert env["DJANGO_SECRET_KEY"]
 
 
@@ -210,12 +272,77 @@ def test_contract_tests_service(pytestconfig: pytest.Config, services: dict[str,
     assert [name for name, other in services.items() if "profiles" in other] == ["contract-tests"]
     target, variables = make_command(service)
     assert target == "test"
-    # `--base-url NAME=URL`, once for each server, at its service's host name (plugin.py).
+    # `--base-url NAME=URL`, once for each server, at its edge's host name and port (plugin.py).
     pytestconfig.getoption("base_url")  # ValueError if the plugin had no --base-url
     arguments = shlex.split(variables["PYTEST_ARGS"])
     assert arguments[0::2] == ["--base-url"] * len(SERVERS)
-    assert sorted(arguments[1::2]) == sorted(f"{n}=http://{n}:{p}" for n, p in SERVERS.items())
-    assert conditions(service) == dict.fromkeys(SERVERS, "service_healthy")
+    edge_of = edges(services)
+    urls = {
+        f"{name}=http://{edge_of[name]}:{environment(services[edge_of[name]])['EDGE_PORT']}"
+        for name in SERVERS
+    }
+    assert sorted(arguments[1::2]) == sorted(urls)
+    assert conditions(service) == dict.fromkeys(edge_of.values(), "service_healthy")
+
+
+def test_every_server_has_an_edge_in_front(services: dict[str, Any]) -> None:
+    assert sorted(edges(services)) == sorted(SERVERS)
+
+
+@pytest.mark.parametrize(("name", "port"), SERVERS.items())
+def test_edge(services: dict[str, Any], name: str, port: int) -> None:
+    edge = services[edges(services)[name]]
+    env = environment(edge)
+    # The official image, pinned to a release (and optionally a Debian suite, a digest).
+    assert re.fullmatch(r"nginx:\d+\.\d+\.\d+(-\w+)?(@sha256:[0-9a-f]{64})?", edge["image"])
+    # The repository's template, read-only, in place of the image's default server.
+    [(source, target, read_only)] = bind_mounts(edge)
+    assert (ROOT / source).resolve() == EDGE_TEMPLATE.resolve()
+    assert EDGE_TEMPLATE.is_file()
+    assert (target, read_only) == (TEMPLATE_MOUNT, True)
+    # In front of the server, at the port its command listens on.
+    assert env["APP_ADDRESS"] == f"{name}:{make_command(services[name])[1]['PORT']}"
+    # Listening where it is published: the implementation's port on the host.
+    assert published_ports(edge) == {(port, int(env["EDGE_PORT"]))}
+    assert conditions(edge) == {name: "service_healthy"}
+    # nginx resolves APP_ADDRESS once: restarted with its server, it finds the new container.
+    assert edge["depends_on"][name].get("restart") is True
+    # Healthy once nginx passes /health on to a server that answers it.
+    health = rf"http://127\.0\.0\.1:{env['EDGE_PORT']}/health\b(?![/-])"
+    assert re.search(health, healthcheck_command(edge))
+
+
+@pytest.mark.parametrize("name", SERVERS)
+def test_edge_sets_every_variable_of_the_template(services: dict[str, Any], name: str) -> None:
+    # envsubst leaves a ${NAME} that is not set as it is, and nginx would not start.
+    env = environment(services[edges(services)[name]])
+    assert template_variables() <= {variable for variable, value in env.items() if value}
+    # And it replaces every variable that is set, nginx's own included: none must be.
+    assert not nginx_variables() & set(env)
+
+
+def test_template_variables_are_not_nginx_variables() -> None:
+    assert template_variables() >= {"APP_ADDRESS", "EDGE_PORT"}
+    # nginx's variables are lower-case: the image's own environment (PATH, NGINX_VERSION, ...)
+    # is not, so its envsubst leaves them to nginx.
+    assert {"status", "request_uri", "http_host"} <= nginx_variables()
+    assert [name for name in nginx_variables() if name != name.lower()] == []
+
+
+def test_make_edge_fills_in_every_variable_of_the_template(tmp_path: Path) -> None:
+    # `make edge` (edge/__main__.py) renders the same file without the image: all of it.
+    render(tmp_path, "flask:8001", 8001)
+    rendered = (tmp_path / "edge.conf").read_text()
+    assert [name for name in template_variables() if f"${{{name}}}" in rendered] == []
+    assert "server flask:8001 " in rendered
+    assert re.search(r"^\s*listen 8001\b", rendered, re.MULTILINE)
+
+
+def test_only_the_edges_are_published_and_on_loopback_only(services: dict[str, Any]) -> None:
+    published = {name: service["ports"] for name, service in services.items() if "ports" in service}
+    assert sorted(published) == sorted(edges(services).values())
+    for name, ports in published.items():
+        assert [host_address(port) for port in ports] == ["127.0.0.1"] * len(ports), name
 
 
 def test_dockerfile() -> None:
@@ -231,6 +358,8 @@ def test_dockerfile() -> None:
     assert re.fullmatch(r"python:3\.11\.\d+-slim(-\w+)?(@sha256:[0-9a-f]{64})?", froms[0])
     runs = [argument for instruction, argument in instructions if instruction == "RUN"]
     assert any(re.search(r"apt-get install .*\bmake\b", run) for run in runs)
+    # `make test` checks for nginx (its edge mode), which the image's user could not install.
+    assert any(re.search(r"apt-get install .*\bnginx\b", run) for run in runs)
     # Every package comes from requirements.lock through `make install`, as in CI.
     assert any(re.search(r"\bmake install\b", run) for run in runs)
     assert not [run for run in runs if re.search(r"\bpip3? install\b", run)]
@@ -259,6 +388,7 @@ def test_dockerignore_keeps_host_state_out() -> None:
     }
     assert {".git", ".venv", "node_modules", "**/var", ".pytest_cache", ".hypothesis"} <= patterns
     # What the image needs, this test included.
-    for needed in ("Makefile", "requirements.lock", "pyproject.toml", "compose.yaml", "Dockerfile"):
+    needed_files = ("Makefile", "requirements.lock", "pyproject.toml", "compose.yaml", "Dockerfile")
+    for needed in (*needed_files, "edge/edge.conf.template"):
         ignored_by = [p for p in patterns if fnmatch.fnmatch(needed, p.removeprefix("**/"))]
         assert ignored_by == [], needed
