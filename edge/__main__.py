@@ -106,6 +106,9 @@ def main() -> int:
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     arguments = parser.parse_args()
 
+    # SIGTERM (from a supervisor, or from the contract suite) ends the run as Ctrl-C does;
+    # installed before any child starts, so that none outlives this process.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app_port = free_port()
     with tempfile.TemporaryDirectory(prefix="edge-") as folder:
         Path(folder).chmod(0o755)  # nginx's workers read and write inside it
@@ -116,9 +119,6 @@ def main() -> int:
             start_new_session=True,
         )
         children = [application]
-        # SIGTERM (from a supervisor, or from the contract suite) ends the loop below as
-        # Ctrl-C does.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             wait_until_listening(app_port, application, timeout=60)
             nginx = subprocess.Popen(
@@ -139,6 +139,10 @@ def main() -> int:
         except KeyboardInterrupt:
             return 0
         finally:
+            # A second signal must not cut the stopping short: make, killed with its process
+            # group, passes the signal on to this process too.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             # nginx first: it stops taking requests before the application goes away.
             stop(children[::-1])
 
