@@ -11,7 +11,9 @@ worker_class = "impl_flask.contract.server.SyncWorker"
 
 # The contract's limits on a request head (the edge, nginx, applies the same ones):
 # a request line of at most 8190 bytes (gunicorn's largest; 0 would mean unlimited,
-# not 1 MiB), else 414; at most 100 header fields of at most 8190 bytes each, else 431.
+# not 1 MiB), else 414; 100 header fields of at most 8190 bytes each, else 431.
 limit_request_line = 8190
-limit_request_fields = 100
-limit_request_field_size = 8190
+# The client's 100, and the two the edge adds (X-Forwarded-For, X-Forwarded-Proto).
+limit_request_fields = 102
+# gunicorn counts a header line with its CRLF.
+limit_request_field_size = 8192
