@@ -83,6 +83,7 @@ compare: install
 # reports/bench.json and reports/bench-*.svg. QUICK=1: under 3 minutes.
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk; }
+	@$(NGINX_INSTALLED)
 	$(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 test: install

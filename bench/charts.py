@@ -10,8 +10,10 @@ from bench.figures import (
     GOAL_SHARE,
     IMPLEMENTATIONS,
     WORKLOAD_TITLES,
+    against,
     claims,
     databases,
+    edge_pairs,
     ratio,
     result,
     shipped_targets,
@@ -68,6 +70,21 @@ def ratio_chart(data: BenchResults) -> str:
                      marks=((goal, f"goal on get one: {goal}%"),))  # fmt: skip
 
 
+def edge_chart(data: BenchResults) -> str:
+    """Each server behind the edge as a percentage of the same server alone."""
+    groups: dict[str, list[svg.Bar]] = {}
+    for server, alone, behind in edge_pairs(data):
+        heading = f"{DATABASE_TITLES[behind.database]}, {WORKLOAD_TITLES[behind.workload]}"
+        share = round(behind.median_rps / alone.median_rps * 100)
+        note = "% (errors!)" if behind.flagged else "%"
+        groups.setdefault(heading, []).append(
+            svg.Bar(title(data, server), share, color=color(server), note=note)
+        )
+    return svg.chart("Behind the edge (nginx), as % of the same server alone (median req/s)",
+                     "percent of the server alone", list(groups.items()),
+                     marks=((100, "the server alone"),))  # fmt: skip
+
+
 def defaults_chart(data: BenchResults) -> str:
     """The shipped settings against another setting."""
     groups = []
@@ -80,7 +97,7 @@ def defaults_chart(data: BenchResults) -> str:
                     "(errors!)" if changed.flagged else ""),
         ]  # fmt: skip
         heading = (
-            f"{title(data, variant.implementation)}, {DATABASE_TITLES[database]}, "
+            f"{title(data, against(variant))}, {DATABASE_TITLES[database]}, "
             f"{WORKLOAD_TITLES[workload]}"
         )
         groups.append((heading, bars))
@@ -135,6 +152,8 @@ def charts(data: BenchResults) -> dict[str, str]:
     found = {f"throughput-{database}": throughput_chart(data, database)
              for database in databases(data)}  # fmt: skip
     found["ratio"] = ratio_chart(data)
+    if edge_pairs(data):
+        found["edge"] = edge_chart(data)
     if data.variants:
         found["defaults"] = defaults_chart(data)
     found["memory"] = memory_chart(data)

@@ -11,9 +11,10 @@ import psycopg
 from bench import cpus, servers, workloads, wrk
 from bench.figures import IMPLEMENTATIONS
 from bench.model import Machine, Method, ServerSettings
-from bench.targets import targets, variants
+from bench.targets import every_target, variants
 from contract_tests.implementations import ROOT
 from contract_tests.servers import POSTGRES_URL
+from edge.__main__ import MAIN_CONF
 from tooling.environment import Environment, describe_environment
 
 PACKAGES = [
@@ -62,8 +63,9 @@ def method(options: argparse.Namespace) -> Method:
         mix_percent=workloads.MIX,
         workloads=workloads.DESCRIPTIONS,
         reset="after every run that writes: created users deleted, names restored",
-        order="all targets of a database started at once, each on its own database; "
-        "per workload, each repetition runs every target once before the next",
+        order="all targets of a database started at once, each on its own database (behind "
+        "the edge: nginx in front of the same server, on its database); per workload, each "
+        "repetition runs every target once before the next",
         web_concurrency=options.workers,
     )
 
@@ -71,13 +73,18 @@ def method(options: argparse.Namespace) -> Method:
 def server_settings(options: argparse.Namespace) -> ServerSettings:
     """How each target was started."""
     commands = {impl: servers.makefile_server_command(impl) for impl in IMPLEMENTATIONS}
-    for target in [*targets(), *(variant.target for variant in variants())]:
+    for target in every_target():
         if target.command is not None:
             commands[target.name] = target.command
+    commands["edge"] = servers.nginx_command(servers.NGINX, "{folder}", "{folder}/nginx.conf")
     return ServerSettings(
         web_concurrency=options.workers,
         commands={name: " ".join(command) for name, command in commands.items()},
-        variant_env={v.target.name: dict(v.target.env) for v in variants() if v.target.env},
+        variant_env={
+            variant.target.name: dict(variant.target.server.env)
+            for variant in variants()
+            if variant.target.server.env
+        },
         gunicorn_config={
             impl: (ROOT / f"impl_{impl}/gunicorn.conf.py").read_text()
             for impl in ("flask", "django")
@@ -85,4 +92,8 @@ def server_settings(options: argparse.Namespace) -> ServerSettings:
         server_cpu=cpus.SERVER_CPU,
         wrk_cpu=cpus.WRK_CPU,
         postgresql="not pinned: it runs where the kernel puts it (both cores)",
+        edge_config={
+            "nginx.conf": MAIN_CONF,
+            "edge.conf": (ROOT / "edge/edge.conf.template").read_text(),
+        },
     )

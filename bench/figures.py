@@ -68,12 +68,26 @@ def shipped_targets(data: BenchResults) -> list[str]:
     return seen
 
 
-def workers(data: BenchResults, database: str, target: str) -> list[ServerProcess]:
-    """The worker processes of a target, as read after load."""
+def workers(
+    data: BenchResults, database: str, target: str, roles: tuple[str, ...] = ("worker",)
+) -> list[ServerProcess]:
+    """The worker processes of a target (or its processes of other roles), as read after load."""
     for reading in data.memory:
         if (reading.database, reading.target) == (database, target):
-            return [process for process in reading.processes if process.role == "worker"]
+            return [process for process in reading.processes if process.role in roles]
     return []
+
+
+def edge_pairs(data: BenchResults) -> list[tuple[str, WorkloadResult, WorkloadResult]]:
+    """(server, its result alone, its result behind the edge) for every pair measured, in the
+    order they ran."""
+    pairs = []
+    for item in data.results:
+        server = data.targets[item.target].upstream
+        alone = None if server is None else result(data, item.database, server, item.workload)
+        if server is not None and alone is not None:
+            pairs.append((server, alone, item))
+    return pairs
 
 
 def variant_pairs(
@@ -85,10 +99,15 @@ def variant_pairs(
         for database in databases(data):
             for workload in variant.workloads:
                 changed = result(data, database, variant.target, workload)
-                shipped = result(data, database, variant.implementation, workload)
+                shipped = result(data, database, against(variant), workload)
                 if changed is not None and shipped is not None:
                     pairs.append((variant, database, workload, shipped, changed))
     return pairs
+
+
+def against(variant: VariantDescription) -> str:
+    """The target a variant is set beside: its implementation as shipped, unless it says."""
+    return variant.against or variant.implementation
 
 
 def claims(data: BenchResults) -> list[Claim]:

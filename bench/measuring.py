@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bench import cpus, processes, servers, workloads, wrk
 from bench.databases import fresh_database, reset, seed
-from bench.model import MemoryReading, WorkloadResult, WrkRun
+from bench.model import EDGE_ROLES, MemoryReading, WorkloadResult, WrkRun
 from bench.servers import Target
 from tooling.progress import Progress
 
@@ -21,7 +21,22 @@ class Entry:
 
     target: Target
     workloads: tuple[str, ...]
-    role: str  # "shipped" or "variant"
+    role: str  # "shipped", "edge" or "variant"
+
+
+@dataclass(frozen=True)
+class Running:
+    """A started target: where it is loaded, its database, and behind the edge, its server's
+    own URL (the server that the target without the edge is loaded on, when both run)."""
+
+    base_url: str
+    database_url: str
+    server_url: str | None = None
+
+    @property
+    def addresses(self) -> tuple[str, str]:
+        """Where it is loaded, and its database."""
+        return self.base_url, self.database_url
 
 
 def summarize(database: str, entry: Entry, workload: str, runs: list[WrkRun]) -> WorkloadResult:
@@ -64,8 +79,9 @@ class Measurement:
         return wrk.run(base_url, requests, seconds=seconds, connections=self.options.connections)
 
     def measure(self, database: str, entries: list[Entry]) -> None:
-        """Start every target on a fresh database of its own, seed and warm each up, then
-        load them in turns (one repetition of each before the next), then read their memory.
+        """Start every target on a fresh database of its own (behind the edge, nginx in front
+        of the same server), seed and warm each up, then load them in turns (one repetition
+        of each before the next), then read their memory.
 
         Taking turns spreads a slowdown of the machine over every target instead of
         charging it to whichever ran at that moment: the ratios stay comparable.
@@ -73,16 +89,17 @@ class Measurement:
         options = self.options
         say = self.progress.step
         with ExitStack() as stack:
-            urls: dict[str, tuple[str, str]] = {}  # target name: (base URL, database URL)
+            started: dict[str, Running] = {}  # by target name, the servers behind the edge too
             for entry in entries:
-                target = entry.target
-                url = stack.enter_context(fresh_database(database))
-                say(f"{database} {target.name}: starting")
-                base_url = stack.enter_context(servers.started(target, url, options.workers))
-                urls[target.name] = (base_url, url)
+                self.start(stack, database, entry.target, started)
+            urls = {entry.target.name: started[entry.target.name] for entry in entries}
             stack.enter_context(cpus.off_server_cpu())
+            prepared: set[str] = set()  # the databases of the servers seeded and warmed up
             for entry in entries:
-                base_url, url = urls[entry.target.name]
+                base_url, url = urls[entry.target.name].addresses
+                if url in prepared:  # behind the edge, a server seeded and warmed up alone
+                    continue
+                prepared.add(url)
                 say(f"{database} {entry.target.name}: seeding {options.users} users")
                 seed(base_url, url, options.users)
                 if options.warmup:
@@ -93,13 +110,13 @@ class Measurement:
                 taking_part = [entry for entry in entries if workload in entry.workloads]
                 runs: dict[str, list[WrkRun]] = {e.target.name: [] for e in taking_part}
                 for entry in taking_part if options.workload_warmup else []:
-                    base_url, url = urls[entry.target.name]
+                    base_url, url = urls[entry.target.name].addresses
                     self.load(base_url, workload, options.workload_warmup)
                     if workload in workloads.WRITES:
                         reset(url, options.users)
                 for repetition in range(1, options.repetitions + 1):
                     for entry in taking_part:
-                        base_url, url = urls[entry.target.name]
+                        base_url, url = urls[entry.target.name].addresses
                         run = self.load(base_url, workload, options.duration)
                         runs[entry.target.name].append(run)
                         flag = f", {run.errors} ERRORS" if run.errors else ""
@@ -116,11 +133,38 @@ class Measurement:
                         summarize(database, entry, workload, runs[entry.target.name])
                     )
             for entry in entries:
-                self.read_memory(database, entry, urls[entry.target.name][0])
+                self.read_memory(database, entry, urls[entry.target.name])
 
-    def read_memory(self, database: str, entry: Entry, base_url: str) -> None:
-        """Record the RSS and threads of a target's processes after load."""
-        found = processes.server_processes(processes.port_of(base_url))
+    def start(
+        self, stack: ExitStack, database: str, target: Target, started: dict[str, Running]
+    ) -> Running:
+        """Start target once, on a fresh database; behind the edge, nginx in front of its
+        server, which a target without the edge shares: the same processes, with and
+        without nginx in front, on the same database."""
+        if target.name in started:
+            return started[target.name]
+        if target.upstream is None:
+            url = stack.enter_context(fresh_database(database))
+            self.progress.step(f"{database} {target.name}: starting")
+            base_url = stack.enter_context(servers.started(target, url, self.options.workers))
+            running = Running(base_url, url)
+        else:
+            server = self.start(stack, database, target.upstream, started)
+            self.progress.step(f"{database} {target.name}: starting nginx in front")
+            base_url = stack.enter_context(servers.edge_in_front(server.base_url))
+            running = Running(base_url, server.database_url, server.base_url)
+        started[target.name] = running
+        return running
+
+    def read_memory(self, database: str, entry: Entry, running: Running) -> None:
+        """Record the RSS and threads of a target's processes after load: behind the edge,
+        nginx's and its server's."""
+        found = []
+        if running.server_url is not None:
+            edge_port = processes.port_of(running.base_url)
+            found += processes.server_processes(edge_port, EDGE_ROLES)
+        server_url = running.server_url or running.base_url
+        found += processes.server_processes(processes.port_of(server_url))
         self.memory.append(MemoryReading(database, entry.target.name, entry.role, found))
         for process in found:
             self.progress.step(

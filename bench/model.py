@@ -70,6 +70,8 @@ class ServerSettings:
     server_cpu: int
     wrk_cpu: int
     postgresql: str
+    # Behind the edge, nginx's configuration: nginx.conf (edge/__main__.py) and edge.conf.
+    edge_config: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class TargetDescription:
     title: str
     stack: str  # "wsgi" or "asgi": which bare baseline it compares with
     baseline: bool
+    upstream: str | None = None  # behind the edge: the target that nginx is in front of
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class WorkloadResult:
     database: str
     target: str
     workload: str
-    role: str  # "shipped" or "variant"
+    role: str  # "shipped", "edge" (a shipped target behind the edge) or "variant"
     median_rps: float
     min_rps: float
     max_rps: float
@@ -126,12 +129,17 @@ class WorkloadResult:
         return cls(**data | {"repetitions": list(map(WrkRun.from_json, data["repetitions"]))})
 
 
+# The roles of a server's processes (a master's, a worker's), and of nginx's behind the edge.
+SERVER_ROLES = ("master", "worker")
+EDGE_ROLES = ("edge master", "edge worker")
+
+
 @dataclass(frozen=True)
 class ServerProcess:
     """One process of a server, as read after load."""
 
     pid: int
-    role: str  # "master" or "worker"
+    role: str  # "master" or "worker"; nginx's, behind the edge: "edge master", "edge worker"
     rss_kib: int
     threads: int
     cpus: str  # the CPUs it may run on, as Linux lists them: "0", "0-1"
@@ -144,7 +152,7 @@ class MemoryReading:
 
     database: str
     target: str
-    role: str  # "shipped" or "variant"
+    role: str  # "shipped", "edge" (a shipped target behind the edge) or "variant"
     processes: list[ServerProcess]
 
     @classmethod
@@ -163,6 +171,7 @@ class VariantDescription:
     what: str
     framework_default: bool = False  # the changed setting is the framework's or server's default
     workloads: list[str] = field(default_factory=lambda: ["get"])
+    against: str | None = None  # the target it is set beside, when not the implementation
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from bench.model import ServerProcess
+from bench.model import SERVER_ROLES, ServerProcess
 
 
 def port_of(base_url: str) -> int:
@@ -69,8 +69,9 @@ def cpu_list(cpus: list[int]) -> str:
     return ",".join(str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in ranges)
 
 
-def server_processes(port: int) -> list[ServerProcess]:
-    """The processes serving port: role, resident memory, threads, CPUs and command line."""
+def server_processes(port: int, roles: tuple[str, str] = SERVER_ROLES) -> list[ServerProcess]:
+    """The processes serving port: role (roles: a master's, a worker's), resident memory,
+    threads, CPUs and command line."""
     found = holders(port)
     parents = {}  # pid: parent's pid, for the processes still there
     for process in found:
@@ -87,7 +88,7 @@ def server_processes(port: int) -> list[ServerProcess]:
             processes.append(
                 ServerProcess(
                     pid=process.pid,
-                    role="worker" if is_worker else "master",
+                    role=roles[1] if is_worker else roles[0],
                     rss_kib=process.memory_info().rss // 1024,
                     threads=process.num_threads(),
                     cpus=cpu_list(process.cpu_affinity()),

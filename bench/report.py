@@ -9,6 +9,7 @@ import html
 import re
 
 from bench.charts import charts, write_charts
+from bench.figures import edge_pairs
 from bench.model import BenchResults, load
 from bench.tables import tables
 
@@ -35,6 +36,17 @@ def introduction(data: BenchResults) -> list[str]:
         if quick
         else ""
     )
+    edge = (
+        [
+            "Behind the edge, nginx ran as `make edge` configures it (edge/__main__.py's "
+            "nginx.conf around edge/edge.conf.template) in front of the very same server "
+            "processes, on the same database, on CPU 0 with them; the server alone and the "
+            "server behind nginx took their turns like any two targets. nginx's processes are "
+            "listed after the servers'."
+        ]
+        if edge_pairs(data)
+        else []
+    )
     return [
         f"`python -m bench{' --quick' if quick else ''}` "
         f"({data.mode} run, {data.started}, commit {machine.commit or '?'}, "
@@ -52,6 +64,7 @@ def introduction(data: BenchResults) -> list[str]:
         "a bare WSGI app under the Flask implementation's gunicorn command, a bare ASGI app "
         "under the FastAPI implementation's uvicorn command. They are each stack's limit on "
         "this machine; the percentage is what an implementation reaches of it.",
+        *edge,
         "Any run that met a non-2xx response or a socket error is flagged in the tables, "
         "never averaged away.",
     ]

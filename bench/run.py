@@ -9,17 +9,23 @@ from datetime import UTC, datetime
 from bench import charts, conditions, cpus, model, report
 from bench.claims import CLAIMS
 from bench.measuring import Entry, Measurement
-from bench.options import parse_arguments
+from bench.options import chosen, parse_arguments
 from bench.servers import Target
-from bench.targets import Variant, descriptions, targets, variants
+from bench.targets import Variant, descriptions, edge_targets, targets, variants
 from tooling.progress import Progress
 
 
 def entries(
-    database: str, chosen: list[Target], chosen_variants: list[Variant], options: argparse.Namespace
+    database: str,
+    shipped: list[Target],
+    edge: list[Target],
+    chosen_variants: list[Variant],
+    options: argparse.Namespace,
 ) -> list[Entry]:
     """The targets that run on a database, each with the workloads it takes part in."""
-    found = [Entry(target, tuple(options.workloads), "shipped") for target in chosen]
+    found = [Entry(target, tuple(options.workloads), "shipped") for target in shipped]
+    if database in options.edge_databases:
+        found += [Entry(target, tuple(options.workloads), "edge") for target in edge]
     found += [
         Entry(
             variant.target,
@@ -32,6 +38,20 @@ def entries(
     return found
 
 
+def selection(options: argparse.Namespace) -> tuple[list[Target], list[Target], list[Variant]]:
+    """What --targets chose: shipped targets, targets behind the edge, variants."""
+    return (
+        [target for target in targets() if chosen(options, target.name)],
+        [target for target in edge_targets() if chosen(options, target.name)],
+        [
+            variant
+            for variant in variants()
+            if chosen(options, variant.target.name)
+            and set(options.variant_databases) & set(variant.databases)
+        ],
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; write bench.json and the charts."""
     options = parse_arguments(argv)
@@ -39,15 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     cpus.pin_to_server_cpu()  # the servers inherit it; wrk runs under taskset on the other
     started_at = datetime.now(UTC)
     mode = "quick" if options.quick else "full"
-    chosen = [t for t in targets() if options.targets is None or t.name in options.targets]
-    chosen_variants = [
-        variant
-        for variant in variants()
-        if (options.targets is None or variant.implementation in options.targets)
-        and set(options.variant_databases) & set(variant.databases)
-    ]
+    shipped, edge, chosen_variants = selection(options)
     progress.step(
-        f"bench ({mode}): {len(chosen)} targets, "
+        f"bench ({mode}): {len(shipped)} targets, {len(edge)} behind the edge "
+        f"({options.edge_databases}), {len(chosen_variants)} variants, "
         f"{options.databases}, {options.workloads}, {options.repetitions} x {options.duration}s, "
         f"{options.connections} connections, WEB_CONCURRENCY={options.workers}"
     )
@@ -56,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     versions = conditions.versions(environment)
     measurement = Measurement(options, progress)
     for database in options.databases:
-        measurement.measure(database, entries(database, chosen, chosen_variants, options))
+        measurement.measure(database, entries(database, shipped, edge, chosen_variants, options))
     results = model.BenchResults(
         mode=mode,
         started=started_at.isoformat(timespec="seconds"),

@@ -1,16 +1,22 @@
-"""The servers under test: each implementation as `make serve` starts it, and the same server
-command serving another application (a bare baseline, a variant)."""
+"""The servers under test: each implementation as `make serve` starts it, the same server
+command serving another application (a bare baseline, a variant), and the edge (nginx, as
+`make edge` configures it) in front of any of them."""
 
 import functools
 import os
 import shlex
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from contract_tests.implementations import ROOT
 from contract_tests.servers import make, running_server, serving
+from edge.__main__ import NGINX, nginx_command
+from edge.__main__ import render as render_edge
 
 # The implementation whose `make init-db` creates the table for a bare baseline: the
 # three create the very same table (contract_tests/test_one_database.py).
@@ -31,6 +37,14 @@ class Target:
     command: tuple[str, ...] | None = None  # else this command, {port} filled in
     env: tuple[tuple[str, str], ...] = ()
     init_impl: str = TABLE_FROM
+    # Set for a target behind the edge: nginx in front of this target's server (the very
+    # same processes, when both are measured), and nothing else of its own.
+    upstream: "Target | None" = None
+
+    @property
+    def server(self) -> "Target":
+        """The target whose server runs: this one, or behind the edge, its upstream."""
+        return self.upstream or self
 
 
 @functools.cache
@@ -61,8 +75,31 @@ def without_http_option(command: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @contextmanager
+def edge_in_front(app_url: str) -> Iterator[str]:
+    """Start the edge on a fresh port in front of the server at app_url; yield its base URL;
+    stop it. nginx runs on the CPUs of this process, as every server it starts does."""
+    with tempfile.TemporaryDirectory(prefix="bench-edge-") as folder:
+        Path(folder).chmod(0o755)  # nginx's workers read and write inside it
+        address = urlsplit(app_url).netloc
+
+        def command(port: int) -> list[str]:
+            return nginx_command(NGINX, folder, str(render_edge(Path(folder), address, port)))
+
+        with serving("edge", command, os.environ) as url:
+            yield url
+
+
+@contextmanager
 def started(target: Target, database_url: str, workers: int) -> Iterator[str]:
-    """Start target on a fresh port; yield its base URL; stop it."""
+    """Start target on a fresh port (behind the edge: its upstream, then nginx in front);
+    yield its base URL; stop it."""
+    if target.upstream is not None:
+        with (
+            started(target.upstream, database_url, workers) as app_url,
+            edge_in_front(app_url) as url,
+        ):
+            yield url
+        return
     env = dict(target.env) | {"WEB_CONCURRENCY": str(workers)}
     if target.command is None:
         with running_server(target.impl, database_url, env=env) as base_url:

@@ -6,8 +6,10 @@ from bench.figures import (
     GOAL_TUNED,
     IMPLEMENTATIONS,
     WORKLOAD_TITLES,
+    against,
     claims,
     databases,
+    edge_pairs,
     ratio,
     result,
     shipped_targets,
@@ -16,7 +18,7 @@ from bench.figures import (
     workers,
     workloads,
 )
-from bench.model import BenchResults, WorkloadResult
+from bench.model import EDGE_ROLES, SERVER_ROLES, BenchResults, WorkloadResult
 
 Table = tuple[str, list[str], list[list[str]]]
 
@@ -71,6 +73,34 @@ def throughput_table(data: BenchResults, database: str) -> Table:
     return f"{DATABASE_TITLES[database]}: requests per second", headers, rows
 
 
+def edge_table(data: BenchResults) -> Table:
+    """Each server alone and behind the edge: what nginx in front of it costs."""
+    rows = []
+    for server, alone, behind in edge_pairs(data):
+        latencies = [
+            f"{milliseconds(alone.latency_ms.get(name))} / "
+            f"{milliseconds(behind.latency_ms.get(name))}"
+            for name in ("p50", "p99")
+        ]
+        rows.append(
+            [
+                DATABASE_TITLES[behind.database],
+                WORKLOAD_TITLES[behind.workload],
+                title(data, server),
+                f"{alone.median_rps:,.0f} ({spread(alone)})",
+                f"{behind.median_rps:,.0f} ({spread(behind)})",
+                percent(behind.median_rps / alone.median_rps),
+                *latencies,
+                errors_cell(behind),
+            ]
+        )
+    headers = ["database", "workload", "server", "alone req/s", "behind the edge req/s",
+               "behind / alone", "p50 ms alone / behind", "p99 ms alone / behind",
+               "errors behind"]  # fmt: skip
+    caption = "What the edge costs: each server alone and behind nginx (median, min-max)"
+    return caption, headers, rows
+
+
 def verdict(shipped: WorkloadResult, changed: WorkloadResult) -> str:
     """Which is faster, when the spreads do not overlap."""
     if changed.min_rps > shipped.max_rps:
@@ -86,7 +116,7 @@ def defaults_table(data: BenchResults) -> Table:
     for variant, database, workload, shipped, changed in variant_pairs(data):
         rows.append(
             [
-                title(data, variant.implementation),
+                title(data, against(variant)),
                 DATABASE_TITLES[database],
                 WORKLOAD_TITLES[workload],
                 f"{shipped.median_rps:,.0f} ({spread(shipped)})",
@@ -169,6 +199,29 @@ def memory_table(data: BenchResults) -> Table:
     return "Memory per worker after load (RSS from /proc)", headers, rows
 
 
+def edge_memory_table(data: BenchResults) -> Table:
+    """nginx's processes after load, in front of each server, and where they ran."""
+    rows = []
+    for reading in data.memory:
+        edge = workers(data, reading.database, reading.target, EDGE_ROLES)
+        if edge:
+            server = workers(data, reading.database, reading.target, SERVER_ROLES)
+            rows.append(
+                [
+                    DATABASE_TITLES[reading.database],
+                    title(data, data.targets[reading.target].upstream or reading.target),
+                    ", ".join(f"{process.role.removeprefix('edge ')} "
+                              f"{process.rss_kib / 1024:.1f}" for process in edge),
+                    f"{sum(process.rss_kib for process in edge) / 1024:.1f}",
+                    " ".join(sorted({process.cpus for process in edge})),
+                    " ".join(sorted({process.cpus for process in server})),
+                ]
+            )  # fmt: skip
+    headers = ["database", "in front of", "nginx processes, RSS MiB", "nginx total MiB",
+               "nginx CPUs", "server CPUs"]  # fmt: skip
+    return "The edge's processes after load (RSS from /proc)", headers, rows
+
+
 def claims_table(data: BenchResults) -> Table:
     """The articles' claims beside what this machine measured on get-one."""
     rows = []
@@ -198,9 +251,14 @@ def claims_table(data: BenchResults) -> Table:
 def tables(data: BenchResults) -> list[Table]:
     """Every table, in the order they appear."""
     found = [throughput_table(data, database) for database in databases(data)]
+    edge = edge_pairs(data)
+    if edge:
+        found.append(edge_table(data))
     found.append(goals_table(data))
     found.append(defaults_table(data))
     found.append(variants_table(data))
     found.append(memory_table(data))
+    if edge:
+        found.append(edge_memory_table(data))
     found.append(claims_table(data))
     return found

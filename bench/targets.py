@@ -1,4 +1,5 @@
-"""What the benchmark loads: the implementations, their bare baselines, and their variants."""
+"""What the benchmark loads: the implementations, their bare baselines, each of them behind the
+edge, and the implementations' variants."""
 
 from dataclasses import dataclass, replace
 
@@ -6,6 +7,7 @@ from bench import servers
 from bench.databases import DATABASES
 from bench.model import TargetDescription, VariantDescription
 from bench.servers import Target
+from bench.workloads import WORKLOADS
 
 GTHREAD = "--worker-class gthread --threads 4"
 
@@ -23,6 +25,18 @@ def targets() -> list[Target]:
     ]  # fmt: skip
 
 
+def behind_the_edge(target: Target) -> Target:
+    """target with the edge in front of its server: nginx, as `make edge` configures it."""
+    return Target(f"{target.name}-edge", f"{target.title}, behind the edge", target.stack,
+                  upstream=target)  # fmt: skip
+
+
+def edge_targets() -> list[Target]:
+    """Every target above behind the edge: the implementations, to show what the edge costs
+    each, and each stack's bare baseline, to show nginx's own cost."""
+    return [behind_the_edge(target) for target in targets()]
+
+
 @dataclass(frozen=True)
 class Variant:
     """An implementation with one setting changed, measured beside the shipped one."""
@@ -33,6 +47,7 @@ class Variant:
     framework_default: bool  # the changed setting is the framework's or server's default
     databases: tuple[str, ...] = tuple(DATABASES)
     workloads: tuple[str, ...] = ("get",)
+    against: str | None = None  # the target it is set beside, when not the implementation
 
     def description(self) -> VariantDescription:
         """What the report says of it."""
@@ -43,6 +58,7 @@ class Variant:
             what=self.what,
             framework_default=self.framework_default,
             workloads=list(self.workloads),
+            against=self.against,
         )
 
 
@@ -54,17 +70,24 @@ def variants() -> list[Variant]:
         f"gunicorn `{GTHREAD}` (GUNICORN_CMD_ARGS) instead of the shipped sync workers, "
         "which are also gunicorn's default"
     )
+    gthread_edge = (
+        f"behind the edge, gunicorn `{GTHREAD}` (GUNICORN_CMD_ARGS) instead of the shipped "
+        "sync workers behind the edge (nginx buffers each whole request, and answers an "
+        "oversized body's 413 itself)"
+    )
     rollback = (
         "SQLite's default rollback journal (SQLITE_JOURNAL_MODE=DELETE) instead of the shipped "
         "write-ahead log (WAL)"
     )
-    found = [
-        Variant("flask", Target("flask-gthread", "Flask, gunicorn gthread", "wsgi",
-                                impl="flask", env=(("GUNICORN_CMD_ARGS", GTHREAD),)),
-                gthread, framework_default=False),
-        Variant("django", Target("django-gthread", "Django, gunicorn gthread", "wsgi",
-                                 impl="django", env=(("GUNICORN_CMD_ARGS", GTHREAD),)),
-                gthread, framework_default=False),
+    found: list[Variant] = []
+    for impl, title in (("flask", "Flask"), ("django", "Django")):
+        threads = Target(f"{impl}-gthread", f"{title}, gunicorn gthread", "wsgi", impl=impl,
+                         env=(("GUNICORN_CMD_ARGS", GTHREAD),))  # fmt: skip
+        found.append(Variant(impl, threads, gthread, framework_default=False))
+        found.append(Variant(impl, behind_the_edge(threads), gthread_edge,
+                             framework_default=False, workloads=tuple(WORKLOADS),
+                             against=f"{impl}-edge"))  # fmt: skip
+    found += [
         Variant("django", Target("django-conn-max-age-0", "Django, CONN_MAX_AGE 0", "wsgi",
                                  impl="django", env=(("DJANGO_CONN_MAX_AGE", "0"),)),
                 "`CONN_MAX_AGE = 0` (DJANGO_CONN_MAX_AGE=0), Django's default: a new database "
@@ -107,6 +130,16 @@ def variants() -> list[Variant]:
 def descriptions() -> dict[str, TargetDescription]:
     """Every target and variant, as the report names and groups them."""
     return {
-        target.name: TargetDescription(target.title, target.stack, target.name.startswith("bare-"))
-        for target in [*targets(), *(variant.target for variant in variants())]
+        target.name: TargetDescription(
+            target.title,
+            target.stack,
+            target.name.startswith("bare-") and target.upstream is None,
+            upstream=None if target.upstream is None else target.upstream.name,
+        )
+        for target in every_target()
     }
+
+
+def every_target() -> list[Target]:
+    """The targets, behind the edge too, and the variants' targets."""
+    return [*targets(), *edge_targets(), *(variant.target for variant in variants())]

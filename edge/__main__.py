@@ -23,6 +23,8 @@ from string import Template
 EDGE = Path(__file__).resolve().parent
 ROOT = EDGE.parent
 IMPLS = ("flask", "django", "fastapi")
+# Debian's nginx, which make installs; /usr/sbin is not on every user's PATH.
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 # The main configuration around the shared snippet: compose's nginx image has its own.
 MAIN_CONF = """\
@@ -69,6 +71,11 @@ def render(folder: Path, app_address: str, edge_port: int) -> Path:
     return main
 
 
+def nginx_command(nginx: str, folder: str, config: str) -> list[str]:
+    """nginx in the foreground, with its files (pid, temporary bodies) in ``folder``."""
+    return [nginx, "-p", folder, "-c", config, "-e", "stderr", "-g", "daemon off;"]
+
+
 def wait_until_listening(port: int, process: subprocess.Popen, timeout: float) -> None:
     """Return once something accepts connections on ``port``; exit if ``process`` ends."""
     deadline = time.monotonic() + timeout
@@ -103,7 +110,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m edge", description=__doc__.splitlines()[0])
     parser.add_argument("--impl", choices=IMPLS, required=True)
     parser.add_argument("--port", type=int, default=8000, help="where nginx listens")
-    parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    parser.add_argument("--nginx", default=NGINX)
     arguments = parser.parse_args()
 
     # SIGTERM (from a supervisor, or from the contract suite) ends the run as Ctrl-C does;
@@ -122,10 +129,8 @@ def main() -> int:
         try:
             wait_until_listening(app_port, application, timeout=60)
             nginx = subprocess.Popen(
-                [arguments.nginx, "-p", folder, "-c", str(config), "-e", "stderr",
-                 "-g", "daemon off;"],
-                start_new_session=True,
-            )  # fmt: skip
+                nginx_command(arguments.nginx, folder, str(config)), start_new_session=True
+            )
             children.append(nginx)
             print(
                 f"edge: nginx on http://127.0.0.1:{arguments.port} in front of "

@@ -1,10 +1,13 @@
-"""The benchmark's own parts, without load: the bare baselines, wrk's figures, the report.
+"""The benchmark's own parts, without load: the bare baselines, the edge, what runs, wrk's
+figures, the report.
 
 `python -m bench` compares each implementation with a bare app on the same server; that
 comparison only means something if the bare apps answer the very same JSON.
 """
 
+import argparse
 import contextlib
+import io
 import os
 import shutil
 import sqlite3
@@ -19,12 +22,23 @@ from typing import Any
 import httpx
 import pytest
 
-from bench import bare, cpus, model, processes, report, servers, workloads, wrk
+from bench import bare, conditions, cpus, model, processes, report, run, servers, workloads, wrk
 from bench.claims import CLAIMS
 from bench.databases import fresh_database
-from bench.targets import targets, variants
+from bench.measuring import Entry, Measurement
+from bench.options import parse_arguments
+from bench.targets import (
+    GTHREAD,
+    behind_the_edge,
+    descriptions,
+    edge_targets,
+    every_target,
+    targets,
+    variants,
+)
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT
 from contract_tests.servers import empty_database, make, running_server
+from tooling.progress import Progress
 
 NAMES = [implementation.name for implementation in IMPLEMENTATIONS]
 
@@ -40,6 +54,8 @@ def test_bare_baselines_answer_the_same_json(backend: str, tmp_path: Path) -> No
         for variant in variants()
         if variant.target.command is not None and backend in variant.databases
     ]
+    # Behind the edge, nginx passes the JSON through untouched.
+    baselines.append(behind_the_edge(baselines[1]))  # bare ASGI
     single = {"WEB_CONCURRENCY": "1"}
     with ExitStack() as stack:
         url = stack.enter_context(empty_database(backend, tmp_path, "bench_test"))
@@ -363,6 +379,7 @@ def test_report_renders_from_a_small_bench_json(tmp_path: Path) -> None:
     assert "| SQLite | Flask | 1 | 50.0 | 1 |" in markdown
     assert "A quick run: runs this short" in markdown
     assert "![ratio](bench-ratio.svg)" in markdown
+    assert "edge" not in markdown  # nothing ran behind the edge: no table, chart or paragraph
 
     page = report.render_html(data)
     assert page.startswith('<section id="benchmark">')
@@ -400,6 +417,88 @@ def test_the_committed_bench_json_reads_and_writes_back_unchanged(tmp_path: Path
 def test_a_small_bench_json_reads_and_writes_back_unchanged() -> None:
     """The fake above, through the dataclasses and back."""
     assert model.BenchResults.from_json(fake_bench()).to_json() == fake_bench()
+
+
+def process(pid: int, role: str, rss_mib: int, command: str) -> dict[str, Any]:
+    """One process of a memory reading, on CPU 0."""
+    return {"pid": pid, "role": role, "rss_kib": rss_mib * 1024, "threads": 1, "cpus": "0",
+            "command": command}  # fmt: skip
+
+
+def fake_bench_with_the_edge() -> dict[str, Any]:
+    """The small bench.json, with Flask and bare WSGI behind the edge, and Flask's gthread
+    behind it too (beside Flask behind the edge)."""
+    data = fake_bench()
+    data["results"] += [
+        {"database": "sqlite", "target": name, "workload": "get", "role": role} | summary(rate)
+        for name, role, rate in [
+            ("bare-wsgi-edge", "edge", 900),
+            ("flask-edge", "edge", 400),
+            ("flask-gthread-edge", "variant", 440),
+        ]
+    ]
+    for name, title, upstream in [
+        ("bare-wsgi-edge", "bare WSGI, behind the edge", "bare-wsgi"),
+        ("flask-edge", "Flask, behind the edge", "flask"),
+        ("flask-gthread", "Flask, gunicorn gthread", None),
+        ("flask-gthread-edge", "Flask, gunicorn gthread, behind the edge", "flask-gthread"),
+    ]:
+        data["targets"][name] = {"title": title, "stack": "wsgi", "baseline": False}
+        data["targets"][name] |= {"upstream": upstream} if upstream else {}
+    data["variants"].append(
+        {
+            "implementation": "flask",
+            "target": "flask-gthread-edge",
+            "title": "Flask, gunicorn gthread, behind the edge",
+            "what": "gthread behind the edge",
+            "framework_default": False,
+            "workloads": ["get"],
+            "against": "flask-edge",
+        }
+    )
+    edge = [process(3, "edge master", 6, "nginx: master process"),
+            process(4, "edge worker", 4, "nginx: worker process"),
+            process(5, "edge worker", 5, "nginx: worker process")]  # fmt: skip
+    data["memory"].append(
+        {"database": "sqlite", "target": "flask-edge", "role": "edge",
+         "processes": [*edge, *data["memory"][0]["processes"]]}
+    )  # fmt: skip
+    data["server_settings"]["edge_config"] = {"nginx.conf": "worker_processes auto;"}
+    return data
+
+
+def test_report_says_what_the_edge_costs(tmp_path: Path) -> None:
+    """Each server alone against behind the edge, rate and latency; gthread behind the edge
+    set beside sync behind the edge; nginx's memory and CPUs apart from the workers'."""
+    data = model.BenchResults.from_json(fake_bench_with_the_edge())
+    assert data.to_json() == fake_bench_with_the_edge()
+    markdown = report.render_markdown(data)
+    assert "Behind the edge, nginx ran as `make edge` configures it" in markdown
+    edge_rows = [line for line in markdown.splitlines() if line.startswith("| SQLite | get one |")]
+    assert edge_rows == [
+        "| SQLite | get one | bare WSGI | 1,000 (900-1,100) | 900 (810-990) | 90% "
+        "| 2.0 / 2.0 | 5.0 / 5.0 | 0 |",
+        "| SQLite | get one | Flask | 500 (450-550) | 400 (360-440) | 80% "
+        "| 2.0 / 2.0 | 5.0 / 5.0 | 0 |",
+    ]  # flask-gthread-edge's server did not run alone: no row
+    assert (
+        "| Flask, behind the edge | SQLite | get one | 400 (360-440) "
+        "| gunicorn gthread, behind the edge | 440 (396-484) | x0.91 | within the spread |"
+    ) in markdown
+    # nginx's processes are not the server's workers, and are shown on their own.
+    assert "| SQLite | Flask | 1 | 50.0 | 1 |" in markdown
+    assert "| SQLite | Flask | master 6.0, worker 4.0, worker 5.0 | 15.0 | 0 | 0 |" in markdown
+
+    drawings = report.charts(data)
+    assert list(drawings) == [
+        "throughput-sqlite", "ratio", "edge", "defaults", "memory", "claims",
+    ]  # fmt: skip
+    assert "Behind the edge (nginx), as % of the same server alone" in drawings["edge"]
+    assert ">80 %</text>" in drawings["edge"]
+    assert ">90 %</text>" in drawings["edge"]
+    assert "Flask, behind the edge, SQLite, get one" in drawings["defaults"]
+    for path in report.write_charts(data, tmp_path):
+        ElementTree.fromstring(path.read_text())  # well-formed, standalone
 
 
 def test_an_older_bench_json_without_the_later_keys() -> None:
@@ -483,3 +582,125 @@ def test_bare_baselines_read_what_each_orm_stored() -> None:
     """created_at as SQLAlchemy and Django store it on SQLite gives the contract's timestamp."""
     assert bare.timestamp("2026-01-02 03:04:05") == "2026-01-02T03:04:05.000000Z"
     assert bare.timestamp("2026-01-02 03:04:05.120000") == "2026-01-02T03:04:05.120000Z"
+
+
+def test_every_target_has_the_edge_in_front_of_its_server() -> None:
+    """Behind the edge, a target is nginx in front of a shipped target's own server, and
+    nothing else; gthread behind the edge is set beside sync behind the edge."""
+    shipped = targets()
+    edge = edge_targets()
+    assert [target.name for target in edge] == [f"{target.name}-edge" for target in shipped]
+    for alone, behind in zip(shipped, edge, strict=True):
+        assert behind.server == alone
+        assert (behind.stack, behind.impl, behind.command, behind.env) == (alone.stack, None,
+                                                                           None, ())  # fmt: skip
+    described = descriptions()
+    assert described["flask-edge"].upstream == "flask"
+    assert not described["bare-wsgi-edge"].baseline  # the baseline is the server alone
+    assert described["bare-wsgi"].baseline
+    found = {variant.target.name: variant for variant in variants()}
+    for impl in ("flask", "django"):
+        variant = found[f"{impl}-gthread-edge"]
+        assert variant.against == f"{impl}-edge"
+        assert variant.target.upstream == found[f"{impl}-gthread"].target
+        assert variant.workloads == tuple(workloads.WORKLOADS)
+        assert variant.description().against == f"{impl}-edge"
+    settings = conditions.server_settings(parse_arguments([]))
+    assert settings.variant_env["django-gthread-edge"] == {"GUNICORN_CMD_ARGS": GTHREAD}
+    assert settings.commands["edge"].endswith("-c {folder}/nginx.conf -e stderr -g daemon off;")
+    assert "worker_processes auto;" in (settings.edge_config or {})["nginx.conf"]
+    assert "proxy_request_buffering on;" in (settings.edge_config or {})["edge.conf"]
+
+
+def chosen_entries(argv: list[str], database: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(target, role, workloads) of what `python -m bench ARGV` runs on a database."""
+    options = parse_arguments(argv)
+    return [
+        (entry.target.name, entry.role, entry.workloads)
+        for entry in run.entries(database, *run.selection(options), options)
+    ]
+
+
+def test_targets_are_chosen_by_name_or_pattern() -> None:
+    """--targets names exactly what runs, or matches names as the shell would ('flask*');
+    a name that matches nothing is refused."""
+    focused = ["--targets", "flask", "flask-edge", "flask-gthread-edge"]
+    focused += ["--workloads", "get", "mix"]
+    assert chosen_entries(focused, "postgresql") == [
+        ("flask", "shipped", ("get", "mix")),
+        ("flask-edge", "edge", ("get", "mix")),
+        ("flask-gthread-edge", "variant", ("get", "mix")),
+    ]
+    assert {name for name, _, _ in chosen_entries(["--targets", "flask*"], "sqlite")} == {
+        "flask", "flask-edge", "flask-gthread", "flask-gthread-edge", "flask-rollback-journal",
+    }  # fmt: skip
+    everything = [name for name, _, _ in chosen_entries([], "sqlite")]
+    assert everything == [  # every target but FastAPI's async variant, on PostgreSQL only
+        target.name for target in every_target() if target.name != "fastapi-async"
+    ]
+    assert chosen_entries(["--targets", "flask", "--edge-databases", "sqlite"], "postgresql") == [
+        ("flask", "shipped", tuple(workloads.WORKLOADS))
+    ]
+    with pytest.raises(SystemExit):
+        parse_arguments(["--targets", "flask-nginx"])
+
+
+def test_quick_mode_puts_the_implementations_behind_the_edge_on_one_database() -> None:
+    """--quick: the three implementations behind the edge, on PostgreSQL only; not the bare
+    baselines nor gthread behind the edge (under 3 minutes in all), unless named."""
+    assert [role for _, role, _ in chosen_entries(["--quick"], "sqlite")] == ["shipped"] * 5
+    on_postgresql = chosen_entries(["--quick"], "postgresql")
+    assert [name for name, role, _ in on_postgresql if role == "edge"] == [
+        "flask-edge", "django-edge", "fastapi-edge",
+    ]  # fmt: skip
+    assert [name for name, _, _ in on_postgresql if name.endswith("-gthread-edge")] == []
+    assert ("flask-gthread", "variant", ("get",)) in on_postgresql
+    assert all(workload in ("get", "mix") for _, _, taken in on_postgresql for workload in taken)
+    named = ["--quick", "--targets", "*-gthread-edge", "bare-wsgi-edge"]
+    assert [name for name, _, _ in chosen_entries(named, "postgresql")] == [
+        "bare-wsgi-edge", "flask-gthread-edge", "django-gthread-edge",
+    ]  # fmt: skip
+    assert chosen_entries(["--targets", "flask*", "--skip", "*-edge"], "sqlite")[0][0] == "flask"
+
+
+@pytest.mark.skipif(
+    not Path(servers.NGINX).exists() or cpus.SERVER_CPU not in os.sched_getaffinity(0),
+    reason="needs nginx (apt-get install nginx) and the server's CPU",
+)
+def test_the_edge_runs_in_front_of_the_same_server_and_its_processes_are_read() -> None:
+    """Behind the edge, nginx is in front of the very server loaded alone (same processes,
+    same database), on the server's CPU, which it inherits as the servers do; its processes
+    are read with the server's, in roles of their own."""
+    (alone,) = [target for target in targets() if target.name == "bare-wsgi"]
+    behind = behind_the_edge(alone)
+    measurement = Measurement(argparse.Namespace(workers=2), Progress(io.StringIO()))
+    everywhere = os.sched_getaffinity(0)
+    with ExitStack() as stack:
+        started: dict[str, Any] = {}
+        os.sched_setaffinity(0, {cpus.SERVER_CPU})  # as python -m bench starts the servers
+        try:
+            edge = measurement.start(stack, "sqlite", behind, started)
+            server = measurement.start(stack, "sqlite", alone, started)
+        finally:
+            os.sched_setaffinity(0, everywhere)
+        assert server.base_url == edge.server_url != edge.base_url
+        assert server.database_url == edge.database_url
+        with httpx.Client(base_url=edge.base_url, timeout=30) as client:
+            created = client.post("/api/users", json={"name": "Edge", "email": "e@example.com"})
+            assert created.status_code == 201, created.text
+            path = created.headers["location"]
+            assert client.get(path).json() == httpx.get(server.base_url + path).json()
+            # An oversized body is nginx's to refuse: gthread's reset never reaches a client.
+            oversized = client.post("/api/users", content=b"{" + b" " * 70_000 + b"}",
+                                    headers={"Content-Type": "application/json"})  # fmt: skip
+            assert oversized.status_code == 413
+            assert oversized.headers["content-type"] == "application/problem+json"
+        measurement.read_memory("sqlite", Entry(behind, ("get",), "edge"), edge)
+    (reading,) = measurement.memory
+    roles = [process.role for process in reading.processes]
+    assert roles.count("edge master") == roles.count("master") == 1
+    assert roles.count("worker") == 2
+    assert roles.count("edge worker") >= 1  # worker_processes auto: one per CPU online
+    for found in reading.processes:
+        assert ("nginx" if found.role.startswith("edge") else "gunicorn") in found.command
+        assert found.cpus == str(cpus.SERVER_CPU)
