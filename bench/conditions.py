@@ -11,7 +11,7 @@ import psycopg
 from bench import cpus, servers, workloads, wrk
 from bench.figures import IMPLEMENTATIONS
 from bench.model import Machine, Method, ServerSettings
-from bench.targets import every_target, variants
+from bench.targets import edge_targets, every_target, variants
 from contract_tests.implementations import ROOT
 from contract_tests.servers import POSTGRES_URL
 from edge.__main__ import MAIN_CONF
@@ -80,10 +80,12 @@ def server_settings(options: argparse.Namespace) -> ServerSettings:
     return ServerSettings(
         web_concurrency=options.workers,
         commands={name: " ".join(command) for name, command in commands.items()},
+        # What differs from `make serve` in a server's environment: the variants', and
+        # BEHIND_EDGE for the implementations behind the edge.
         variant_env={
-            variant.target.name: dict(variant.target.server.env)
-            for variant in variants()
-            if variant.target.server.env
+            target.name: dict(target.server.env)
+            for target in [*(variant.target for variant in variants()), *edge_targets()]
+            if target.server.env
         },
         gunicorn_config={
             impl: (ROOT / f"impl_{impl}/gunicorn.conf.py").read_text()

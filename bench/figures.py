@@ -79,14 +79,16 @@ def workers(
 
 
 def edge_pairs(data: BenchResults) -> list[tuple[str, WorkloadResult, WorkloadResult]]:
-    """(server, its result alone, its result behind the edge) for every pair measured, in the
-    order they ran."""
+    """(target, its result alone as `make serve` runs it, its result behind the edge as
+    `make edge` runs it) for every pair measured, in the order they ran."""
     pairs = []
     for item in data.results:
-        server = data.targets[item.target].upstream
-        alone = None if server is None else result(data, item.database, server, item.workload)
-        if server is not None and alone is not None:
-            pairs.append((server, alone, item))
+        if item.role != "edge":
+            continue
+        alone_name = item.target.removesuffix("-edge")
+        alone = result(data, item.database, alone_name, item.workload)
+        if alone is not None:
+            pairs.append((alone_name, alone, item))
     return pairs
 
 

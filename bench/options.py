@@ -22,7 +22,7 @@ QUICK = {
     "duration": 1, "warmup": 1, "workload_warmup": 0, "repetitions": 3,
     "workloads": ["get", "mix"], "variant_databases": ["postgresql"],
     "edge_databases": ["postgresql"], "users": 200,
-    "targets": ["*"], "skip": ["bare-*-edge", "*-gthread-edge"],
+    "targets": ["*"], "skip": ["bare-*-edge", "*-sync-edge"],
 }  # fmt: skip
 
 

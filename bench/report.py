@@ -38,11 +38,13 @@ def introduction(data: BenchResults) -> list[str]:
     )
     edge = (
         [
-            "Behind the edge, nginx ran as `make edge` configures it (edge/__main__.py's "
-            "nginx.conf around edge/edge.conf.template) in front of the very same server "
-            "processes, on the same database, on CPU 0 with them; the server alone and the "
-            "server behind nginx took their turns like any two targets. nginx's processes are "
-            "listed after the servers'."
+            "Behind the edge, each implementation ran as `make edge` runs it: nginx "
+            "(edge/__main__.py's nginx.conf around edge/edge.conf.template) on CPU 0 in front "
+            "of its server, started with BEHIND_EDGE=1 (Flask and Django: gunicorn's gthread "
+            "workers, 4 threads, where `make serve` runs sync workers); a bare baseline's "
+            "server is the very same process alone and behind nginx. Alone and behind the "
+            "edge took their turns like any two targets. nginx's processes are listed after "
+            "the servers'."
         ]
         if edge_pairs(data)
         else []

@@ -426,32 +426,32 @@ def process(pid: int, role: str, rss_mib: int, command: str) -> dict[str, Any]:
 
 
 def fake_bench_with_the_edge() -> dict[str, Any]:
-    """The small bench.json, with Flask and bare WSGI behind the edge, and Flask's gthread
-    behind it too (beside Flask behind the edge)."""
+    """The small bench.json, with Flask and bare WSGI behind the edge, and Flask's sync
+    workers behind it too (beside Flask behind the edge, shipped with gthread)."""
     data = fake_bench()
     data["results"] += [
         {"database": "sqlite", "target": name, "workload": "get", "role": role} | summary(rate)
         for name, role, rate in [
             ("bare-wsgi-edge", "edge", 900),
             ("flask-edge", "edge", 400),
-            ("flask-gthread-edge", "variant", 440),
+            ("flask-sync-edge", "variant", 440),
         ]
     ]
     for name, title, upstream in [
         ("bare-wsgi-edge", "bare WSGI, behind the edge", "bare-wsgi"),
-        ("flask-edge", "Flask, behind the edge", "flask"),
-        ("flask-gthread", "Flask, gunicorn gthread", None),
-        ("flask-gthread-edge", "Flask, gunicorn gthread, behind the edge", "flask-gthread"),
+        ("flask-edge", "Flask, behind the edge", "flask-behind-edge"),
+        ("flask-behind-edge", "Flask", None),
+        ("flask-sync-edge", "Flask, gunicorn sync, behind the edge", "flask"),
     ]:
         data["targets"][name] = {"title": title, "stack": "wsgi", "baseline": False}
         data["targets"][name] |= {"upstream": upstream} if upstream else {}
     data["variants"].append(
         {
             "implementation": "flask",
-            "target": "flask-gthread-edge",
-            "title": "Flask, gunicorn gthread, behind the edge",
-            "what": "gthread behind the edge",
-            "framework_default": False,
+            "target": "flask-sync-edge",
+            "title": "Flask, gunicorn sync, behind the edge",
+            "what": "sync behind the edge",
+            "framework_default": True,
             "workloads": ["get"],
             "against": "flask-edge",
         }
@@ -468,8 +468,9 @@ def fake_bench_with_the_edge() -> dict[str, Any]:
 
 
 def test_report_says_what_the_edge_costs(tmp_path: Path) -> None:
-    """Each server alone against behind the edge, rate and latency; gthread behind the edge
-    set beside sync behind the edge; nginx's memory and CPUs apart from the workers'."""
+    """Each server alone against behind the edge, rate and latency; sync behind the edge set
+    beside the shipped gthread behind the edge; nginx's memory and CPUs apart from the
+    workers'."""
     data = model.BenchResults.from_json(fake_bench_with_the_edge())
     assert data.to_json() == fake_bench_with_the_edge()
     markdown = report.render_markdown(data)
@@ -480,10 +481,10 @@ def test_report_says_what_the_edge_costs(tmp_path: Path) -> None:
         "| 2.0 / 2.0 | 5.0 / 5.0 | 0 |",
         "| SQLite | get one | Flask | 500 (450-550) | 400 (360-440) | 80% "
         "| 2.0 / 2.0 | 5.0 / 5.0 | 0 |",
-    ]  # flask-gthread-edge's server did not run alone: no row
+    ]  # a variant behind the edge is set beside the shipped edge, not its server: no row
     assert (
         "| Flask, behind the edge | SQLite | get one | 400 (360-440) "
-        "| gunicorn gthread, behind the edge | 440 (396-484) | x0.91 | within the spread |"
+        "| gunicorn sync, behind the edge | 440 (396-484) | x0.91 | within the spread |"
     ) in markdown
     # nginx's processes are not the server's workers, and are shown on their own.
     assert "| SQLite | Flask | 1 | 50.0 | 1 |" in markdown
@@ -591,22 +592,28 @@ def test_every_target_has_the_edge_in_front_of_its_server() -> None:
     edge = edge_targets()
     assert [target.name for target in edge] == [f"{target.name}-edge" for target in shipped]
     for alone, behind in zip(shipped, edge, strict=True):
-        assert behind.server == alone
         assert (behind.stack, behind.impl, behind.command, behind.env) == (alone.stack, None,
                                                                            None, ())  # fmt: skip
+        if alone.impl is None:  # a bare baseline: the very same server, with nginx in front
+            assert behind.server == alone
+        else:  # an implementation: its server as make edge starts it
+            assert behind.server.env == (("BEHIND_EDGE", "1"),)
+            assert (behind.server.impl, behind.server.command) == (alone.impl, alone.command)
     described = descriptions()
-    assert described["flask-edge"].upstream == "flask"
+    assert described["flask-edge"].upstream == "flask-behind-edge"
     assert not described["bare-wsgi-edge"].baseline  # the baseline is the server alone
     assert described["bare-wsgi"].baseline
     found = {variant.target.name: variant for variant in variants()}
     for impl in ("flask", "django"):
-        variant = found[f"{impl}-gthread-edge"]
+        variant = found[f"{impl}-sync-edge"]
         assert variant.against == f"{impl}-edge"
-        assert variant.target.upstream == found[f"{impl}-gthread"].target
+        assert variant.target.upstream == next(t for t in shipped if t.name == impl)
         assert variant.workloads == tuple(workloads.WORKLOADS)
         assert variant.description().against == f"{impl}-edge"
     settings = conditions.server_settings(parse_arguments([]))
-    assert settings.variant_env["django-gthread-edge"] == {"GUNICORN_CMD_ARGS": GTHREAD}
+    assert settings.variant_env["django-gthread"] == {"GUNICORN_CMD_ARGS": GTHREAD}
+    assert "django-sync-edge" not in settings.variant_env  # make serve's own environment
+    assert settings.variant_env["django-edge"] == {"BEHIND_EDGE": "1"}
     assert settings.commands["edge"].endswith("-c {folder}/nginx.conf -e stderr -g daemon off;")
     assert "worker_processes auto;" in (settings.edge_config or {})["nginx.conf"]
     assert "proxy_request_buffering on;" in (settings.edge_config or {})["edge.conf"]
@@ -624,15 +631,15 @@ def chosen_entries(argv: list[str], database: str) -> list[tuple[str, str, tuple
 def test_targets_are_chosen_by_name_or_pattern() -> None:
     """--targets names exactly what runs, or matches names as the shell would ('flask*');
     a name that matches nothing is refused."""
-    focused = ["--targets", "flask", "flask-edge", "flask-gthread-edge"]
+    focused = ["--targets", "flask", "flask-edge", "flask-sync-edge"]
     focused += ["--workloads", "get", "mix"]
     assert chosen_entries(focused, "postgresql") == [
         ("flask", "shipped", ("get", "mix")),
         ("flask-edge", "edge", ("get", "mix")),
-        ("flask-gthread-edge", "variant", ("get", "mix")),
+        ("flask-sync-edge", "variant", ("get", "mix")),
     ]
     assert {name for name, _, _ in chosen_entries(["--targets", "flask*"], "sqlite")} == {
-        "flask", "flask-edge", "flask-gthread", "flask-gthread-edge", "flask-rollback-journal",
+        "flask", "flask-edge", "flask-gthread", "flask-sync-edge", "flask-rollback-journal",
     }  # fmt: skip
     everything = [name for name, _, _ in chosen_entries([], "sqlite")]
     assert everything == [  # every target but FastAPI's async variant, on PostgreSQL only
@@ -653,12 +660,12 @@ def test_quick_mode_puts_the_implementations_behind_the_edge_on_one_database() -
     assert [name for name, role, _ in on_postgresql if role == "edge"] == [
         "flask-edge", "django-edge", "fastapi-edge",
     ]  # fmt: skip
-    assert [name for name, _, _ in on_postgresql if name.endswith("-gthread-edge")] == []
+    assert [name for name, _, _ in on_postgresql if name.endswith("-sync-edge")] == []
     assert ("flask-gthread", "variant", ("get",)) in on_postgresql
     assert all(workload in ("get", "mix") for _, _, taken in on_postgresql for workload in taken)
-    named = ["--quick", "--targets", "*-gthread-edge", "bare-wsgi-edge"]
+    named = ["--quick", "--targets", "*-sync-edge", "bare-wsgi-edge"]
     assert [name for name, _, _ in chosen_entries(named, "postgresql")] == [
-        "bare-wsgi-edge", "flask-gthread-edge", "django-gthread-edge",
+        "bare-wsgi-edge", "flask-sync-edge", "django-sync-edge",
     ]  # fmt: skip
     assert chosen_entries(["--targets", "flask*", "--skip", "*-edge"], "sqlite")[0][0] == "flask"
 

@@ -11,7 +11,7 @@ import contextlib
 import json
 import socket
 
-from gunicorn.workers import sync
+from gunicorn.workers import gthread, sync
 
 from .rules import DETAILS, REQUEST_REFUSED, TITLES
 
@@ -66,3 +66,7 @@ class ProblemErrorsMixin:
 
 class SyncWorker(ProblemErrorsMixin, sync.SyncWorker):
     """gunicorn's sync worker (its default), with Problem Details for its own refusals."""
+
+
+class ThreadWorker(ProblemErrorsMixin, gthread.ThreadWorker):
+    """gunicorn's gthread worker, with Problem Details for its own refusals."""
