@@ -358,8 +358,6 @@ def test_unfinished_chunked_body_holds_no_worker(api: ApiClient, target: Target)
     finally:
         for connection in held:
             connection.close()
-    # The figures, for a run with -s (the README's are from CONTRACT_SLOW_SECONDS=20).
-    print(f"\n{target.name}: /health each second, {SLOW_CLIENTS} slow clients: {latencies}")
     assert probes_passed(latencies), (
         f"/health while {UNFINISHED_BODIES} bodies never end, once a second: {latencies}"
     )
