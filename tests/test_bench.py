@@ -474,7 +474,7 @@ def test_report_says_what_the_edge_costs(tmp_path: Path) -> None:
     data = model.BenchResults.from_json(fake_bench_with_the_edge())
     assert data.to_json() == fake_bench_with_the_edge()
     markdown = report.render_markdown(data)
-    assert "Behind the edge, nginx ran as `make edge` configures it" in markdown
+    assert "Behind the edge, each implementation ran as `make edge` runs it" in markdown
     edge_rows = [line for line in markdown.splitlines() if line.startswith("| SQLite | get one |")]
     assert edge_rows == [
         "| SQLite | get one | bare WSGI | 1,000 (900-1,100) | 900 (810-990) | 90% "
