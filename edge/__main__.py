@@ -8,6 +8,7 @@ the other is stopped too.
 """
 
 import argparse
+import ctypes
 import os
 import pwd
 import shutil
@@ -71,6 +72,15 @@ def render(folder: Path, app_address: str, edge_port: int) -> Path:
     return main
 
 
+def stop_with_this_process() -> None:
+    """In a child, before it runs: have Linux send it SIGTERM when this process ends.
+
+    Should this process be killed outright (SIGKILL), nginx and the application server
+    (make, which passes the signal on to the server) stop too instead of living on."""
+    pr_set_pdeathsig = 1  # prctl(2)
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def nginx_command(nginx: str, folder: str, config: str) -> list[str]:
     """nginx in the foreground, with its files (pid, temporary bodies) in ``folder``."""
     return [nginx, "-p", folder, "-c", config, "-e", "stderr", "-g", "daemon off;"]
@@ -127,12 +137,15 @@ def main() -> int:
             [*make, f"IMPL={arguments.impl}", "HOST=127.0.0.1", f"PORT={app_port}"],
             env=os.environ | {"BEHIND_EDGE": "1"},
             start_new_session=True,
+            preexec_fn=stop_with_this_process,
         )
         children = [application]
         try:
             wait_until_listening(app_port, application, timeout=60)
             nginx = subprocess.Popen(
-                nginx_command(arguments.nginx, folder, str(config)), start_new_session=True
+                nginx_command(arguments.nginx, folder, str(config)),
+                start_new_session=True,
+                preexec_fn=stop_with_this_process,
             )
             children.append(nginx)
             print(

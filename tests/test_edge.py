@@ -3,7 +3,7 @@
 What the edge answers is tested through it by the contract suite (``--mode edge``);
 these tests check what the suite cannot see: that the values written into the nginx
 configuration are the contract's (rules.py), that nginx accepts the configuration,
-and that stopping the runner stops nginx and the application server with it.
+and that stopping the runner, even killing it, stops nginx and the application server.
 """
 
 import os
@@ -81,7 +81,11 @@ def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
     assert "$request_uri" in rendered
 
 
-def test_sigterm_stops_nginx_and_the_application_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_stopping_the_runner_stops_nginx_and_the_application_server(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    # SIGTERM: the runner stops both itself; SIGKILL: Linux does (PR_SET_PDEATHSIG).
     nginx()
     port = free_port()
     env = os.environ | {"DATABASE_URL": f"sqlite:///{tmp_path / 'users.sqlite3'}"}
@@ -103,8 +107,8 @@ def test_sigterm_stops_nginx_and_the_application_server(tmp_path: Path) -> None:
         names = {process.name() for process in started}
         assert "nginx" in names
         assert any("gunicorn" in name for name in names), names
-        runner.send_signal(signal.SIGTERM)
-        assert runner.wait(timeout=30) == 0
+        runner.send_signal(stop)
+        assert runner.wait(timeout=30) == (0 if stop == signal.SIGTERM else -signal.SIGKILL)
         _, alive = psutil.wait_procs(started, timeout=5)
         assert alive == []
     finally:
