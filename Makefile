@@ -82,7 +82,7 @@ compare: install
 	$(BIN)/python -m comparison
 
 # Each implementation and a bare app on the same server under wrk (Debian's package):
-# reports/bench.json and reports/bench-*.svg. QUICK=1: under 3 minutes.
+# reports/bench.json and reports/bench-*.svg. QUICK=1: a few minutes.
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk; }
 	@$(NGINX_INSTALLED)

@@ -42,7 +42,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m bench",
         description="Run every target on every database and workload, write reports/bench.json.",
     )
-    parser.add_argument("--quick", action="store_true", help="a short run (under 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="a short run (a few minutes)")
     parser.add_argument("--duration", type=int, help="seconds per repetition")
     parser.add_argument("--warmup", type=int, help="seconds of warm-up per server (mix)")
     parser.add_argument("--workload-warmup", type=int, help="seconds of warm-up per workload")

@@ -654,7 +654,7 @@ def test_targets_are_chosen_by_name_or_pattern() -> None:
 
 def test_quick_mode_puts_the_implementations_behind_the_edge_on_one_database() -> None:
     """--quick: the three implementations behind the edge, on PostgreSQL only; not the bare
-    baselines nor gthread behind the edge (under 3 minutes in all), unless named."""
+    baselines nor sync behind the edge (a few minutes in all), unless named."""
     assert [role for _, role, _ in chosen_entries(["--quick"], "sqlite")] == ["shipped"] * 5
     on_postgresql = chosen_entries(["--quick"], "postgresql")
     assert [name for name, role, _ in on_postgresql if role == "edge"] == [
