@@ -2,6 +2,8 @@
 
 import contextlib
 import os
+import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -10,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
@@ -145,3 +148,106 @@ def empty_database(kind: str, folder: Path, prefix: str) -> Iterator[str]:
             yield url
     else:
         yield f"sqlite:///{folder / 'users.sqlite3'}"
+
+
+class PrivateClusterError(RuntimeError):
+    """No private PostgreSQL cluster can be made here; the message says why."""
+
+
+def postgresql_programs() -> Path | None:
+    """The folder of initdb and pg_ctl: from the PATH, else Debian's newest version."""
+    if initdb := shutil.which("initdb"):
+        return Path(initdb).resolve().parent
+    folders = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    return folders[-1] if folders else None
+
+
+@dataclass
+class Cluster:
+    """A PostgreSQL cluster in a folder of its own, run by ``owner`` (None: this user)."""
+
+    programs: Path
+    folder: Path
+    port: int
+    owner: pwd.struct_passwd | None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def run(self, program: str, *arguments: str, check: bool = True) -> None:
+        """Run one of PostgreSQL's programs as the cluster's owner; fail with its log."""
+        # subprocess switches user itself, between fork and exec: no runuser, su or sudo.
+        as_owner = {}
+        if self.owner:
+            as_owner = {"user": self.owner.pw_uid, "group": self.owner.pw_gid, "extra_groups": []}
+        result = subprocess.run(
+            [str(self.programs / program), *arguments],
+            cwd=self.folder,  # the owner may not be allowed into the current folder
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            **as_owner,
+        )
+        log = self.folder / "log"
+        assert result.returncode == 0 or not check, "\n".join(
+            [result.stdout, result.stderr, log.read_text() if log.exists() else ""]
+        )
+
+    def start(self) -> None:
+        """Start the cluster and wait until it accepts connections."""
+        data, log = str(self.folder / "data"), str(self.folder / "log")
+        self.run("pg_ctl", "start", "--wait", "-D", data, "-l", log)
+
+    def stop(self, *, check: bool = True) -> None:
+        """Stop the cluster as a crash would: clients get no goodbye, the next start recovers."""
+        data = str(self.folder / "data")
+        self.run("pg_ctl", "stop", "--wait", "-m", "immediate", "-D", data, check=check)
+
+
+@contextmanager
+def private_postgresql_cluster(settings: Mapping[str, str] | None = None) -> Iterator[Cluster]:
+    """Create and start a throwaway cluster on a free loopback port, with settings added to
+    its postgresql.conf; always remove it. PrivateClusterError where none can be made."""
+    programs = postgresql_programs()
+    owner = None
+    reason = None
+    if programs is None:
+        reason = "no initdb and pg_ctl on the PATH or in /usr/lib/postgresql/*/bin"
+    elif os.geteuid() == 0:
+        # initdb refuses to run as root: the cluster runs as the postgres OS user.
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            reason = "running as root, and no postgres OS user to run initdb as"
+    if reason:
+        raise PrivateClusterError(reason)
+    # The postgres user must reach the folder: /tmp, not a TMPDIR (or pytest's tmp_path)
+    # that only root may enter.
+    folder = Path(tempfile.mkdtemp(prefix="contract-pg-", dir="/tmp" if owner else None))
+    try:
+        if owner:
+            os.chown(folder, owner.pw_uid, owner.pw_gid)
+        cluster = Cluster(programs, folder, free_port(), owner)
+        data = folder / "data"
+        cluster.run(
+            "initdb", "-D", str(data), "-U", "postgres", "--auth=trust",
+            "--locale=C", "--encoding=UTF8", "--no-sync", "--no-instructions",
+        )  # fmt: skip
+        # The loopback only, a socket in the folder, and no fsync: this cluster holds no data
+        # worth keeping, and a test waits for none of it to reach the disk.
+        with (data / "postgresql.conf").open("a") as conf:
+            conf.write(
+                f"listen_addresses = '127.0.0.1'\nport = {cluster.port}\n"
+                f"unix_socket_directories = '{folder}'\nfsync = off\n"
+            )
+            conf.writelines(f"{name} = {value}\n" for name, value in (settings or {}).items())
+        try:
+            cluster.start()
+            yield cluster
+        finally:
+            # Whatever state the test left it in: "not running" is no error here.
+            cluster.stop(check=False)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

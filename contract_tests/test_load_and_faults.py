@@ -9,22 +9,23 @@ the machine's shared server.
 """
 
 import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from contract_tests.client import at_once, http_client
-from contract_tests.servers import free_port, running_server, throwaway_postgresql_database
+from contract_tests.servers import (
+    Cluster,
+    PrivateClusterError,
+    private_postgresql_cluster,
+    running_server,
+    throwaway_postgresql_database,
+)
 from contract_tests.test_success import create_user, list_users, unique_email
 from contract_tests.test_unavailable import assert_unavailable
 
@@ -110,103 +111,16 @@ def test_many_creates_from_many_workers_are_all_stored(
 # The outage test: a private PostgreSQL cluster.
 
 
-def postgresql_programs() -> Path | None:
-    """The folder of initdb and pg_ctl: from the PATH, else Debian's newest version."""
-    if initdb := shutil.which("initdb"):
-        return Path(initdb).resolve().parent
-    folders = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
-    return folders[-1] if folders else None
-
-
-@dataclass
-class Cluster:
-    """A PostgreSQL cluster in a folder of its own, run by ``owner`` (None: this user)."""
-
-    programs: Path
-    folder: Path
-    port: int
-    owner: pwd.struct_passwd | None
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def run(self, program: str, *arguments: str, check: bool = True) -> None:
-        """Run one of PostgreSQL's programs as the cluster's owner; fail with its log."""
-        # subprocess switches user itself, between fork and exec: no runuser, su or sudo.
-        as_owner = {}
-        if self.owner:
-            as_owner = {"user": self.owner.pw_uid, "group": self.owner.pw_gid, "extra_groups": []}
-        result = subprocess.run(
-            [str(self.programs / program), *arguments],
-            cwd=self.folder,  # the owner may not be allowed into the current folder
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            **as_owner,
-        )
-        log = self.folder / "log"
-        assert result.returncode == 0 or not check, "\n".join(
-            [result.stdout, result.stderr, log.read_text() if log.exists() else ""]
-        )
-
-    def start(self) -> None:
-        """Start the cluster and wait until it accepts connections."""
-        data, log = str(self.folder / "data"), str(self.folder / "log")
-        self.run("pg_ctl", "start", "--wait", "-D", data, "-l", log)
-
-    def stop(self, *, check: bool = True) -> None:
-        """Stop the cluster as a crash would: clients get no goodbye, the next start recovers."""
-        data = str(self.folder / "data")
-        self.run("pg_ctl", "stop", "--wait", "-m", "immediate", "-D", data, check=check)
-
-
 @contextmanager
-def private_postgresql_cluster() -> Iterator[Cluster]:
-    """Create and start a throwaway cluster on a free loopback port; always remove it."""
-    programs = postgresql_programs()
-    owner = None
-    reason = None
-    if programs is None:
-        reason = "no initdb and pg_ctl on the PATH or in /usr/lib/postgresql/*/bin"
-    elif os.geteuid() == 0:
-        # initdb refuses to run as root: the cluster runs as the postgres OS user.
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            reason = "running as root, and no postgres OS user to run initdb as"
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    # The postgres user must reach the folder: /tmp, not a TMPDIR (or pytest's tmp_path)
-    # that only root may enter.
-    folder = Path(tempfile.mkdtemp(prefix="contract-pg-", dir="/tmp" if owner else None))
+def outage_cluster() -> Iterator[Cluster]:
+    """A private cluster to take down; skipped (failed in CI) where none can be made."""
     try:
-        if owner:
-            os.chown(folder, owner.pw_uid, owner.pw_gid)
-        cluster = Cluster(programs, folder, free_port(), owner)
-        data = folder / "data"
-        cluster.run(
-            "initdb", "-D", str(data), "-U", "postgres", "--auth=trust",
-            "--locale=C", "--encoding=UTF8", "--no-sync", "--no-instructions",
-        )  # fmt: skip
-        # The loopback only, a socket in the folder, and no fsync: this cluster holds no data
-        # worth keeping, and a test waits for none of it to reach the disk.
-        with (data / "postgresql.conf").open("a") as conf:
-            conf.write(
-                f"listen_addresses = '127.0.0.1'\nport = {cluster.port}\n"
-                f"unix_socket_directories = '{folder}'\nfsync = off\n"
-            )
-        try:
-            cluster.start()
+        with private_postgresql_cluster() as cluster:
             yield cluster
-        finally:
-            # Whatever state the test left it in: "not running" is no error here.
-            cluster.stop(check=False)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    except PrivateClusterError as error:
+        if os.environ.get("CI"):
+            pytest.fail(str(error))
+        pytest.skip(str(error))
 
 
 def server_processes(tag: str) -> set[int]:
@@ -227,7 +141,7 @@ def test_postgresql_down_then_back_needs_no_restart(implementation: str) -> None
     # One worker, so that the first request after each outage meets the connections it broke.
     env = {"WEB_CONCURRENCY": "1", "CONTRACT_SERVER_TAG": tag}
     with (
-        private_postgresql_cluster() as cluster,
+        outage_cluster() as cluster,
         running_server(implementation, cluster.url, env=env) as base_url,
         http_client(base_url, 1) as api,
     ):

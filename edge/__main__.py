@@ -131,11 +131,8 @@ def main() -> int:
         Path(folder).chmod(0o755)  # nginx's workers read and write inside it
         config = render(Path(folder), f"127.0.0.1:{app_port}", arguments.port)
         make = ["make", "--no-print-directory", "-C", str(ROOT), "server"]
-        # BEHIND_EDGE: a server may choose settings that are right only behind a buffering
-        # proxy (gunicorn's worker class, in impl_flask/ and impl_django/gunicorn.conf.py).
         application = subprocess.Popen(
             [*make, f"IMPL={arguments.impl}", "HOST=127.0.0.1", f"PORT={app_port}"],
-            env=os.environ | {"BEHIND_EDGE": "1"},
             start_new_session=True,
             preexec_fn=stop_with_this_process,
         )

@@ -13,10 +13,11 @@ from . import models  # noqa: F401  (registers the users table on SQLModel.metad
 from .settings import DEFAULT_DATABASE, DEFAULT_DATABASE_URL, get_settings
 
 # Each session holds at most one connection, and SessionDep lets at most POOL_SIZE sessions
-# live at once (a worker's whole pool; 20 keeps four workers within PostgreSQL's default of
-# 100 connections). SQLAlchemy's default pool (5, and 10 overflow connections opened and
-# closed as needed) under FastAPI's 40 threads stalled the server: see SessionDep.
-POOL_SIZE = 20
+# live at once: a worker's whole pool, as many as the threads of a gunicorn worker in the
+# other two implementations (their gunicorn.conf.py). SQLAlchemy's default pool (5, and 10
+# overflow connections opened and closed as needed) under FastAPI's 40 threads stalled the
+# server: see SessionDep.
+POOL_SIZE = 8
 
 
 @lru_cache

@@ -31,12 +31,18 @@ INSTANCE_PATH = Path(__file__).resolve().parent / "var"
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure the users API application."""
     app = Flask(__name__, instance_path=str(INSTANCE_PATH))
+    # Test each pooled connection before use, so that connections a database restart
+    # killed are replaced instead of failing requests once it is back.
+    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    if pool_size := os.environ.get("DATABASE_POOL_SIZE"):
+        # Set by gunicorn.conf.py to its worker's threads, each of which holds at most one
+        # connection: the pool keeps that many, and opens and closes none beyond them
+        # (SQLAlchemy's default pool, 5 and 10 overflow, would under more than 5 threads).
+        engine_options |= {"pool_size": int(pool_size), "max_overflow": 0}
     app.config.from_mapping(
         # SQLAlchemy 2.1 reads a plain postgresql:// URL with psycopg 3, the driver installed.
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", "sqlite:///users.sqlite3"),
-        # Test each pooled connection before use, so that connections a database restart
-        # killed are replaced instead of failing requests once it is back.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options,
         # SQLite's default rollback journal blocks readers while a write commits; its
         # write-ahead log lets them read on (make bench measures both).
         SQLITE_JOURNAL_MODE=os.environ.get("SQLITE_JOURNAL_MODE", "WAL"),

@@ -5,20 +5,27 @@ The worker count is gunicorn's own default: WEB_CONCURRENCY, else 1.
 
 import os
 
-# gunicorn's own worker classes, answering what gunicorn itself refuses (the limits
-# below, a malformed request) with Problem Details instead of an HTML page.
-if os.environ.get("BEHIND_EDGE") == "1":
-    # Behind the edge (make edge and compose set BEHIND_EDGE), nginx hands each request
-    # over whole and answers an oversized body's 413 itself: threads never wait for a
-    # slow client, and 4 per process were faster than sync workers there. Bare, a thread
-    # answers a body it did not read with a reset instead of the 413. README, "Production
-    # servers", has the measurements.
-    worker_class = "impl_flask.contract.server.ThreadWorker"
-    threads = 4
-else:
-    # Bare (make serve): sync workers, one request at a time per process, each with its
-    # own database connection.
-    worker_class = "impl_flask.contract.server.SyncWorker"
+# gthread workers: requests wait on the database in threads instead of holding the whole
+# process, which matters as soon as the database is a network hop away (README, "Where
+# the database is not on loopback", has the measurements). gunicorn's own class, answering
+# what gunicorn itself refuses (the limits below, a malformed request) with Problem
+# Details instead of an HTML page, and reading the rest of a body the application
+# answered without reading.
+worker_class = "impl_flask.contract.server.ThreadWorker"
+threads = 8
+# Seconds an idle kept-alive connection stays open (gunicorn's default is 2): uvicorn's
+# default, so that the three servers keep clients alike. The edge drops its idle upstream
+# connections after 1 s, before the server does.
+keepalive = 5
+
+
+# Each thread holds at most one database connection at a time: the application's pool
+# (impl_flask/__init__.py) has as many as this worker has threads, so that no thread
+# waits for a connection and none is opened and closed under load.
+def post_fork(server, worker) -> None:  # gunicorn's server hook
+    """Tell the application, loaded next in this worker, how many threads share its pool."""
+    os.environ["DATABASE_POOL_SIZE"] = str(server.cfg.threads)
+
 
 # The contract's limits on a request head (the edge, nginx, applies the same ones):
 # a request line of at most 8190 bytes (gunicorn's largest; 0 would mean unlimited,

@@ -287,9 +287,6 @@ def test_contract_tests_service(pytestconfig: pytest.Config, services: dict[str,
 
 def test_every_server_has_an_edge_in_front(services: dict[str, Any]) -> None:
     assert sorted(edges(services)) == sorted(SERVERS)
-    # ... and knows it, as under make edge (gunicorn's worker class depends on it).
-    for server in SERVERS:
-        assert environment(services[server]).get("BEHIND_EDGE") == "1", server
 
 
 @pytest.mark.parametrize(("name", "port"), SERVERS.items())

@@ -1,8 +1,10 @@
 """What the contract suite cannot see: start-up, the table, the id regex, chunked bodies."""
 
+import os
 import random
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
@@ -36,6 +38,22 @@ def test_unreachable_postgresql_is_503(monkeypatch: pytest.MonkeyPatch) -> None:
     response = app.test_client().get("/health")
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
+
+
+def test_the_pool_has_one_connection_per_server_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gunicorn.conf.py's post_fork hook sets DATABASE_POOL_SIZE to its worker's threads.
+    namespace: dict = {}
+    exec((Path(__file__).parents[1] / "gunicorn.conf.py").read_text(), namespace)
+    server = SimpleNamespace(cfg=SimpleNamespace(threads=namespace["threads"]))
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "")  # restored once the test is over
+    namespace["post_fork"](server, None)
+    assert os.environ["DATABASE_POOL_SIZE"] == str(namespace["threads"])
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'users.sqlite3'}"})
+    with app.app_context():
+        assert db.engine.pool.size() == namespace["threads"]
+        assert db.engine.pool._max_overflow == 0  # no public accessor
 
 
 def test_init_db_creates_the_table_and_can_run_again(app: Flask) -> None:
