@@ -1,31 +1,32 @@
 """The bare WSGI baseline: `gunicorn ... bench.bare_wsgi:application`.
 
-One connection per worker process, opened on its first request (after gunicorn forks),
+One connection per thread of a worker process (gunicorn.conf.py's gthread workers), kept
+open and opened on the thread's first request, as the implementations keep one per thread,
 in autocommit mode: each statement is its own transaction, as each request's is in the
 implementations.
 """
 
 import json
 import sqlite3
+import threading
 
 import psycopg
 
 from bench import bare
 
-_connection: sqlite3.Connection | psycopg.Connection | None = None
+_local = threading.local()  # each thread's own connection, opened after gunicorn forks
 
 
 def connection() -> sqlite3.Connection | psycopg.Connection:
-    """This worker's connection (sqlite3's default 5 s busy timeout, as the implementations)."""
-    global _connection  # one per process, opened after the fork
-    if _connection is None:
+    """This thread's connection (sqlite3's default 5 s busy timeout, as the implementations)."""
+    if getattr(_local, "connection", None) is None:
         url = bare.database_url()
         path = bare.sqlite_path(url)
         if path is None:
-            _connection = psycopg.connect(url, autocommit=True)
+            _local.connection = psycopg.connect(url, autocommit=True)
         else:
-            _connection = sqlite3.connect(path, isolation_level=None)
-    return _connection
+            _local.connection = sqlite3.connect(path, isolation_level=None)
+    return _local.connection
 
 
 def fetch(query: str, parameters: tuple, *, all_rows: bool = False) -> object:

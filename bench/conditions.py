@@ -8,7 +8,8 @@ import sqlite3
 
 import psycopg
 
-from bench import cpus, servers, workloads, wrk
+from bench import cpus, latency, servers, workloads, wrk
+from bench.databases import delays
 from bench.figures import IMPLEMENTATIONS
 from bench.model import Machine, Method, ServerSettings
 from bench.targets import edge_targets, every_target, variants
@@ -57,21 +58,37 @@ def method(options: argparse.Namespace) -> Method:
         warmup_s=options.warmup,
         workload_warmup_s=options.workload_warmup,
         repetitions=options.repetitions,
-        connections=options.connections,
+        connections=options.connections[0],
         timeout_s=wrk.TIMEOUT_S,
         users=options.users,
         mix_percent=workloads.MIX,
         workloads=workloads.DESCRIPTIONS,
         reset="after every run that writes: created users deleted, names restored",
-        order="all targets of a database started at once, each on its own database (behind "
-        "the edge: nginx in front of the same server, on its database); per workload, each "
-        "repetition runs every target once before the next",
+        order="the targets of a database (of PostgreSQL direct and behind the delay proxy "
+        "together, a target's two side by side) started one after another, each on its own "
+        "database (behind the edge: nginx in front of the same server, on its database; "
+        "behind the delay proxy: a proxy of its own in front of its database), each seeded and "
+        "warmed up at the highest connection level; on PostgreSQL, a target whose warm-up met "
+        "an error or left fewer than 10 of the server's max_connections free is stopped and "
+        "starts the next group; per workload and connection level, each repetition runs every "
+        "target of a group once before the next",
         web_concurrency=options.workers,
+        connection_levels=options.connections,
+        delayed_workloads=options.delayed_workloads,
+        server_cpu="user + system CPU seconds (psutil) of the server's master and workers, and "
+        "behind the edge of nginx's processes, read just before and just after each wrk run",
+        database_counts="behind the delay proxy (bench/delay_proxy.py), its counters reset just "
+        "before each wrk run and read just after: connections it opened to PostgreSQL, and "
+        "round trips (each time a client sends after the server's last answer); requests "
+        "still in flight when wrk stops add their part to the counts, not to wrk's requests",
     )
 
 
 def server_settings(options: argparse.Namespace) -> ServerSettings:
     """How each target was started."""
+    proxies = [
+        " ".join(latency.command("{host}:{port}", delay)) for delay in delays(options.databases)
+    ]
     commands = {impl: servers.makefile_server_command(impl) for impl in IMPLEMENTATIONS}
     for target in every_target():
         if target.command is not None:
@@ -80,8 +97,8 @@ def server_settings(options: argparse.Namespace) -> ServerSettings:
     return ServerSettings(
         web_concurrency=options.workers,
         commands={name: " ".join(command) for name, command in commands.items()},
-        # What differs from `make serve` in a server's environment: the variants', and
-        # BEHIND_EDGE for the implementations behind the edge.
+        # What differs from `make serve` in a server's environment: the variants' (behind
+        # the edge, the server's own).
         variant_env={
             target.name: dict(target.server.env)
             for target in [*(variant.target for variant in variants()), *edge_targets()]
@@ -93,9 +110,11 @@ def server_settings(options: argparse.Namespace) -> ServerSettings:
         },
         server_cpu=cpus.SERVER_CPU,
         wrk_cpu=cpus.WRK_CPU,
-        postgresql="not pinned: it runs where the kernel puts it (both cores)",
+        postgresql="not pinned: it runs where the kernel puts it (both cores); behind the "
+        "delay proxy, which is not pinned either",
         edge_config={
             "nginx.conf": MAIN_CONF,
             "edge.conf": (ROOT / "edge/edge.conf.template").read_text(),
         },
+        delay_proxy="; ".join(proxies) or None,
     )

@@ -6,6 +6,9 @@ from contextlib import contextmanager
 
 SERVER_CPU = 0
 WRK_CPU = 1
+# Every CPU this process may run on before it pins itself: where PostgreSQL and the delay
+# proxy run (wherever the kernel puts them).
+EVERY_CPU = sorted(os.sched_getaffinity(0))
 
 
 def pin_to_server_cpu() -> None:

@@ -1,43 +1,128 @@
 """The database under each target: created empty, seeded through the API, reset after writes."""
 
+import re
 import sqlite3
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
+from psycopg import sql
 
-from contract_tests.servers import throwaway_postgresql_database
+from contract_tests.servers import POSTGRES_URL
 
-DATABASES = ["sqlite", "postgresql"]
+DATABASES = ["sqlite", "postgresql"]  # on loopback
+# PostgreSQL behind bench/delay_proxy.py, as the command line names it: the kind is then
+# named after the delay each way, "postgresql-1ms" (bench.latency).
+DELAYED = "postgresql-delayed"
+DELAYED_KIND = re.compile(r"postgresql-(\d+(?:\.\d+)?)ms")
 SEED_NAME = "Bench User"
 
 
+def delayed_kind(delay_ms: float) -> str:
+    """The database kind of PostgreSQL behind the delay proxy: 'postgresql-1ms'."""
+    return f"postgresql-{delay_ms:g}ms"
+
+
+def delay_of(kind: str) -> float | None:
+    """The delay each way of a delayed kind, in ms; None for a database on loopback."""
+    match = DELAYED_KIND.fullmatch(kind)
+    return float(match[1]) if match else None
+
+
+def delays(kinds: list[str]) -> list[float]:
+    """The delays of the delayed kinds among kinds, in their order."""
+    return [delay for kind in kinds if (delay := delay_of(kind)) is not None]
+
+
+def server_of(kind: str) -> str:
+    """The database server behind a kind: 'postgresql' for PostgreSQL behind the proxy."""
+    return "postgresql" if delay_of(kind) is not None else kind
+
+
+def postgresql(conninfo: str) -> psycopg.Connection:
+    """A new connection of the bench's own to PostgreSQL, in autocommit mode; while the
+    server has no connection to spare (the targets' pools and whatever else uses it count
+    against max_connections), tried again for up to a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return psycopg.connect(conninfo, autocommit=True)
+        except psycopg.OperationalError as error:
+            if "too many clients" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+# The bench's own connections to PostgreSQL databases, by URL, kept open while they serve.
+HELD: dict[str, psycopg.Connection] = {}
+
+
 @contextmanager
-def fresh_database(kind: str) -> Iterator[str]:
-    """An empty database: a new SQLite file, or a throwaway PostgreSQL database."""
-    if kind == "postgresql":
-        with throwaway_postgresql_database("bench") as url:
-            yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
-        yield f"sqlite:///{folder}/bench.sqlite3"
+def held(url: str) -> Iterator[None]:
+    """Keep a connection of the bench's own to a PostgreSQL database open meanwhile, for
+    connect(url) to give: seeding checks, resets and the server's own statements then never
+    wait for a connection while the targets' pools hold every one the server has."""
+    HELD[url] = postgresql(url)
+    try:
+        yield
+    finally:
+        HELD.pop(url).close()
 
 
 @contextmanager
 def connect(url: str) -> Iterator[sqlite3.Connection | psycopg.Connection]:
-    """A connection of the bench's own, to seed-check and reset the table."""
+    """A connection of the bench's own, to seed-check and reset the table: the one held for
+    url, else a new one."""
+    if url in HELD:
+        yield HELD[url]
+        return
     if url.startswith("sqlite:"):
         connection = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)
     else:
-        connection = psycopg.connect(url)
+        connection = postgresql(url)
     try:
         yield connection
         connection.commit()
     finally:
         connection.close()
+
+
+def administer(statement: sql.Composable) -> None:
+    """Run one statement on the server's own database."""
+    with connect(POSTGRES_URL) as connection:
+        connection.execute(statement)
+
+
+@contextmanager
+def throwaway_postgresql() -> Iterator[str]:
+    """An empty PostgreSQL database, with a connection of the bench's own held to it; then
+    dropped."""
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    administer(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
+        with held(url):
+            yield url
+    finally:
+        administer(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[str]:
+    """An empty database: a new SQLite file, or a throwaway PostgreSQL database (behind the
+    delay proxy too: the proxy is started in front of it, bench.latency)."""
+    if server_of(kind) == "postgresql":
+        with throwaway_postgresql() as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        yield f"sqlite:///{folder}/bench.sqlite3"
 
 
 def seed(base_url: str, url: str, users: int) -> None:
@@ -64,3 +149,14 @@ def reset(url: str, users: int) -> None:
     with connect(url) as connection:
         connection.execute(f"DELETE FROM users WHERE id > {users}")
         connection.execute(f"UPDATE users SET name = '{SEED_NAME}' WHERE name <> '{SEED_NAME}'")
+
+
+def connections_in_use() -> tuple[int, int]:
+    """The client connections open on the PostgreSQL server (the one asking left out), and
+    its max_connections."""
+    with connect(POSTGRES_URL) as connection:
+        (used,) = connection.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+        ).fetchone()
+        (limit,) = connection.execute("SHOW max_connections").fetchone()
+    return used - 1, int(limit)

@@ -4,7 +4,8 @@ crosses it: `python -m bench.delay_proxy --upstream 127.0.0.1:5432 --delay-ms 1`
 There is no netem on the benchmark's kernel, so a database "a network hop away" is the
 local PostgreSQL behind this proxy. Every chunk of bytes, in either direction, is
 forwarded delay-ms after it arrived, in order; a new connection first waits one round
-trip (2 x delay-ms), as a TCP handshake with a remote host does. At delay 0 it forwards
+trip (2 x delay-ms), as a TCP handshake with a remote host does, before its first bytes
+leave (they arrive delay-ms later). Without uvloop, plain asyncio. At delay 0 it forwards
 at once: what remains is the proxy's own cost, which `round_trip_ms` measures.
 
 It counts, since it started or since the last `reset`:
@@ -44,6 +45,8 @@ class Delayed:
 
     def write(self, data: bytes) -> None:
         """Forward data after the delay (at once when there is none and nothing waits)."""
+        if self.transport is not None and self.transport.is_closing():
+            return  # the far end has gone: nothing more can reach it
         if not self.delay and not self.pending and self.transport is not None:
             self.transport.write(data)
             return
@@ -65,8 +68,11 @@ class Delayed:
             self.transport.close()
 
     def connected(self, transport: asyncio.Transport) -> None:
-        """The far end is connected: write what waited."""
+        """The far end is connected: what waited for it leaves now, and arrives a delay
+        later, as a client's first bytes do after a TCP handshake."""
         self.transport = transport
+        earliest = self.loop.time() + self.delay
+        self.pending = collections.deque((max(due, earliest), data) for due, data in self.pending)
         self.schedule()
 
     def flush(self) -> None:
@@ -179,9 +185,11 @@ def counters(control_port: int, *, reset: bool = False) -> Counters:
     return json.loads(answer)
 
 
-def round_trip_ms(host: str, port: int, count: int = 200) -> float:
+def round_trip_ms(
+    host: str, port: int, count: int = 200, *, user: str = "postgres", dbname: str = "postgres"
+) -> float:
     """The median time of `SELECT 1` on one PostgreSQL connection, in milliseconds."""
-    with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres") as db:
+    with psycopg.connect(host=host, port=port, user=user, dbname=dbname) as db:
         db.autocommit = True
         times = []
         for _ in range(count):

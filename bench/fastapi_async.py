@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from impl_fastapi import main, views
 from impl_fastapi.contract.bodies import StrictJSONRoute as StrictRoute
+from impl_fastapi.database import POOL_SIZE
 from impl_fastapi.models import User
 from impl_fastapi.schemas import UserPublic
 from impl_fastapi.settings import get_settings
@@ -27,8 +28,11 @@ url = get_settings().database_url
 if not url.startswith("postgresql"):
     raise SystemExit("bench.fastapi_async needs a postgresql:// DATABASE_URL")
 
-# The shipped engine's settings; create_async_engine picks psycopg's async dialect.
-engine = create_async_engine(url, pool_pre_ping=True)
+# The shipped engine's settings; create_async_engine picks psycopg's async dialect. On the
+# event loop no thread pool limits the sessions: the pool's timeout does (then 503).
+engine = create_async_engine(
+    url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=10
+)
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:

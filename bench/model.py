@@ -57,6 +57,12 @@ class Method:
     reset: str
     order: str
     web_concurrency: int
+    # Files from before the connection levels and the delayed database lack these: one
+    # level (connections), no delay proxy, no CPU time or database counts.
+    connection_levels: list[int] | None = None  # every level run; connections is the first
+    delayed_workloads: list[str] | None = None  # the workloads run behind the delay proxy
+    server_cpu: str | None = None  # how each run's server CPU time was read
+    database_counts: str | None = None  # how the delay proxy counted round trips
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ class ServerSettings:
     postgresql: str
     # Behind the edge, nginx's configuration: nginx.conf (edge/__main__.py) and edge.conf.
     edge_config: dict[str, str] | None = None
+    delay_proxy: str | None = None  # its command line, where a database was behind it
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,13 @@ class WrkRun:
     socket_errors: dict[str, int]  # connect, read, write, timeout
     latency_ms: dict[str, float]  # p50, p75, p90, p99, p999, max, mean
     errors: int = field(init=False)  # every response that was not 2xx, every socket error
+    # User and system CPU seconds of the server's processes during the run (behind the
+    # edge, nginx's too); None where one of them went away meanwhile.
+    server_cpu_s: float | None = None
+    # Behind the delay proxy, what it counted during the run; None without one.
+    db_round_trips: int | None = None
+    db_connections: int | None = None  # connections opened to the database
+    proxy_cpu_s: float | None = None  # the proxy's own CPU seconds
 
     def __post_init__(self) -> None:
         # Derived, never passed in; frozen, hence object.__setattr__.
@@ -110,10 +124,15 @@ class WrkRun:
 class WorkloadResult:
     """One target on one workload and database: the median of its repetitions, their spread."""
 
-    database: str
+    database: str  # "sqlite", "postgresql", or behind the delay proxy "postgresql-1ms"
     target: str
     workload: str
     role: str  # "shipped", "edge" (a shipped target behind the edge) or "variant"
+    # wrk's connections; None in files from before the levels: the method's connections.
+    connections: int | None = field(default=None, kw_only=True)
+    # The targets that took turns together, numbered from 1 (PostgreSQL's connection limit
+    # can split a database's targets); None in files from before the groups.
+    group: int | None = field(default=None, kw_only=True)
     median_rps: float
     min_rps: float
     max_rps: float
@@ -121,6 +140,11 @@ class WorkloadResult:
     errors: int
     non_2xx: int
     flagged: bool  # a repetition met an error: shown, never averaged away
+    # The repetitions' median of server CPU seconds per 1,000 requests (= CPU ms a request).
+    server_cpu_s_per_1000: float | None = field(default=None, kw_only=True)
+    # Behind the delay proxy, from the repetitions' totals: what it counted per request.
+    db_round_trips_per_request: float | None = field(default=None, kw_only=True)
+    db_connections_per_1000: float | None = field(default=None, kw_only=True)
     repetitions: list[WrkRun]
 
     @classmethod
@@ -186,6 +210,28 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """A claim from articles in their words, with no figure: shown apart from measurements."""
+
+    framework: str
+    text: str
+    about: str  # what it speaks of, in the report's words
+
+
+@dataclass(frozen=True)
+class ProxyOverhead:
+    """The delay proxy's own cost, read as a run starts: the median time of `SELECT 1` on
+    one connection, direct, through the proxy without a delay, and with its delay."""
+
+    database: str  # the database kind it stands in front of: "postgresql-1ms"
+    delay_ms: float  # each way
+    queries: int  # behind each median
+    direct_ms: float
+    proxy_no_delay_ms: float  # the proxy's own cost: direct_ms plus what it adds
+    proxy_delayed_ms: float  # at least direct_ms plus 2 x delay_ms
+
+
+@dataclass(frozen=True)
 class BenchResults:
     """One benchmark run: how, where and what it measured."""
 
@@ -202,10 +248,21 @@ class BenchResults:
     memory: list[MemoryReading]
     variants: list[VariantDescription] = field(default_factory=list)
     claims: list[Claim] | None = None  # None in older files: the report shows today's claims
+    delay_proxy: list[ProxyOverhead] | None = None  # None without a database behind it
+    latency_claims: list[Quote] | None = None  # None in older files: today's, if shown
 
     @classmethod
     def from_json(cls, data: JSONObject) -> Self:
         """Read a whole bench.json."""
+        optional = {
+            name: [kind(**item) for item in data[name]]
+            for name, kind in (
+                ("claims", Claim),
+                ("delay_proxy", ProxyOverhead),
+                ("latency_claims", Quote),
+            )
+            if name in data
+        }
         return cls(
             **data
             | {
@@ -218,8 +275,8 @@ class BenchResults:
                 "results": list(map(WorkloadResult.from_json, data["results"])),
                 "memory": list(map(MemoryReading.from_json, data["memory"])),
                 "variants": [VariantDescription(**item) for item in data.get("variants", [])],
-                "claims": [Claim(**item) for item in data["claims"]] if "claims" in data else None,
             }
+            | optional
         )
 
     def to_json(self) -> JSONObject:

@@ -96,3 +96,11 @@ def server_processes(port: int, roles: tuple[str, str] = SERVER_ROLES) -> list[S
                 )
             )
     return processes
+
+
+def cpu_seconds(found: list[psutil.Process]) -> float | None:
+    """The user and system CPU time of processes so far, in seconds; None if one has gone."""
+    try:
+        return sum(sum(process.cpu_times()[:2]) for process in found)
+    except psutil.NoSuchProcess:
+        return None

@@ -6,8 +6,9 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from bench import charts, conditions, cpus, model, report
-from bench.claims import CLAIMS
+from bench import charts, conditions, cpus, databases, latency, model, report
+from bench.claims import CLAIMS, LATENCY_CLAIMS
+from bench.databases import delay_of, server_of
 from bench.measuring import Entry, Measurement
 from bench.options import chosen, parse_arguments
 from bench.servers import Target
@@ -23,19 +24,23 @@ def entries(
     options: argparse.Namespace,
 ) -> list[Entry]:
     """The targets that run on a database, each with the workloads it takes part in."""
-    found = [Entry(target, tuple(options.workloads), "shipped") for target in shipped]
+    taken = options.workloads
+    if delay_of(database) is not None:  # behind the delay proxy: the workloads chosen for it
+        taken = [workload for workload in taken if workload in options.delayed_workloads]
+    found = [Entry(target, tuple(taken), "shipped", database) for target in shipped]
     if database in options.edge_databases:
-        found += [Entry(target, tuple(options.workloads), "edge") for target in edge]
+        found += [Entry(target, tuple(taken), "edge", database) for target in edge]
     found += [
         Entry(
             variant.target,
-            tuple(workload for workload in variant.workloads if workload in options.workloads),
+            tuple(workload for workload in variant.workloads if workload in taken),
             "variant",
+            database,
         )
         for variant in chosen_variants
-        if database in variant.databases and database in options.variant_databases
+        if server_of(database) in variant.databases and database in options.variant_databases
     ]
-    return found
+    return [entry for entry in found if entry.workloads]
 
 
 def selection(options: argparse.Namespace) -> tuple[list[Target], list[Target], list[Variant]]:
@@ -47,9 +52,31 @@ def selection(options: argparse.Namespace) -> tuple[list[Target], list[Target], 
             variant
             for variant in variants()
             if chosen(options, variant.target.name)
-            and set(options.variant_databases) & set(variant.databases)
+            and {server_of(kind) for kind in options.variant_databases} & set(variant.databases)
         ],
     )
+
+
+def passes(kinds: list[str]) -> list[list[str]]:
+    """The databases, in the order given, that take turns together: each on its own, but
+    PostgreSQL direct and behind the delay proxy, whose ratio the report shows, together."""
+    found: dict[str, list[str]] = {}
+    for kind in kinds:
+        found.setdefault(server_of(kind), []).append(kind)
+    return list(found.values())
+
+
+def proxy_overheads(delays: list[float], progress: Progress) -> list[model.ProxyOverhead]:
+    """The delay proxy's own cost at each delay run: the median SELECT 1, three ways."""
+    found = []
+    for delay in delays:
+        progress.step(f"the delay proxy's own cost: SELECT 1 direct, through it at 0 and "
+                      f"{delay:g} ms each way")  # fmt: skip
+        found.append(latency.overhead(delay))
+        progress.step(f"median SELECT 1: direct {found[-1].direct_ms} ms, through the proxy "
+                      f"{found[-1].proxy_no_delay_ms} ms at 0 ms and "
+                      f"{found[-1].proxy_delayed_ms} ms at {delay:g} ms")  # fmt: skip
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,18 +87,30 @@ def main(argv: list[str] | None = None) -> int:
     started_at = datetime.now(UTC)
     mode = "quick" if options.quick else "full"
     shipped, edge, chosen_variants = selection(options)
+    delays = databases.delays(options.databases)
+    latency_dimension = (
+        f"database latency: direct and {', '.join(f'+{delay:g} ms' for delay in delays)} each "
+        f"way through the delay proxy ({options.delayed_workloads})"
+        if delays
+        else "no database latency"
+    )
     progress.step(
         f"bench ({mode}): {len(shipped)} targets, {len(edge)} behind the edge "
         f"({options.edge_databases}), {len(chosen_variants)} variants, "
         f"{options.databases}, {options.workloads}, {options.repetitions} x {options.duration}s, "
-        f"{options.connections} connections, WEB_CONCURRENCY={options.workers}"
+        f"connections {' and '.join(map(str, options.connections))}, {latency_dimension}, "
+        f"WEB_CONCURRENCY={options.workers}"
     )
     environment = conditions.environment()
     machine = conditions.machine(environment)  # before the load: its load average at start
     versions = conditions.versions(environment)
+    overheads = proxy_overheads(delays, progress)
     measurement = Measurement(options, progress)
-    for database in options.databases:
-        measurement.measure(database, entries(database, shipped, edge, chosen_variants, options))
+    for kinds in passes(options.databases):
+        measurement.measure(
+            [entry for kind in kinds
+             for entry in entries(kind, shipped, edge, chosen_variants, options)]
+        )  # fmt: skip
     results = model.BenchResults(
         mode=mode,
         started=started_at.isoformat(timespec="seconds"),
@@ -86,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         memory=measurement.memory,
         variants=[variant.description() for variant in chosen_variants],
         claims=CLAIMS,
+        delay_proxy=overheads or None,
+        latency_claims=LATENCY_CLAIMS,
     )
     model.save(results, options.output)
     written = charts.write_charts(results, options.output.parent)
@@ -93,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report.render_markdown(results))
     for result in results.results:
         if result.flagged:
-            print(f"FLAGGED: {result.database} {result.target} {result.workload}: "
+            print(f"FLAGGED: {result.database} {result.target} {result.workload} "
+                  f"({result.connections} connections): "
                   f"{result.errors} errors ({result.non_2xx} non-2xx)")  # fmt: skip
     return 0
 

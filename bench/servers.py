@@ -68,10 +68,10 @@ def server_command_for(impl: str, application: str) -> tuple[str, ...]:
     )
 
 
-def without_http_option(command: tuple[str, ...]) -> tuple[str, ...]:
-    """A uvicorn command without `--http X`: uvicorn's own default protocol."""
-    index = command.index("--http")
-    return command[:index] + command[index + 2 :]
+def with_option(command: tuple[str, ...], option: str, value: str) -> tuple[str, ...]:
+    """A server command with `option value` in place of the option's value it had."""
+    index = command.index(option)
+    return (*command[: index + 1], value, *command[index + 2 :])
 
 
 @contextmanager

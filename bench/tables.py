@@ -1,17 +1,27 @@
 """The report's tables, each as (caption, headers, rows) of text."""
 
+from bench.databases import delay_of
 from bench.figures import (
-    DATABASE_TITLES,
     GOAL_SHARE,
     GOAL_TUNED,
     IMPLEMENTATIONS,
     WORKLOAD_TITLES,
     against,
+    at_level,
     claims,
+    database_title,
     databases,
+    delayed_kinds,
     edge_pairs,
+    latency_claims,
+    latency_level,
+    latency_pairs,
+    level_of,
+    levels,
     ratio,
     result,
+    several_levels,
+    shipped_at,
     shipped_targets,
     title,
     variant_pairs,
@@ -43,18 +53,18 @@ def milliseconds(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def throughput_table(data: BenchResults, database: str) -> Table:
-    """Every target on every workload, on one database."""
+def throughput_table(data: BenchResults, database: str, level: int | None = None) -> Table:
+    """Every target on every workload, on one database, at one connection level."""
     rows = []
     for workload in workloads(data):
         for target in shipped_targets(data):
-            item = result(data, database, target, workload)
+            item = result(data, database, target, workload, level)
             if item is None:
                 continue
             share = (
                 "baseline"
                 if data.targets[target].baseline
-                else percent(ratio(data, database, target, workload))
+                else percent(ratio(data, database, target, workload, level))
             )
             rows.append(
                 [
@@ -70,7 +80,7 @@ def throughput_table(data: BenchResults, database: str) -> Table:
             )
     headers = ["workload", "server", "req/s (median)", "min-max", "of baseline",
                "p50 ms", "p99 ms", "errors"]  # fmt: skip
-    return f"{DATABASE_TITLES[database]}: requests per second", headers, rows
+    return f"{database_title(database)}{at_level(data, level)}: requests per second", headers, rows
 
 
 def edge_table(data: BenchResults) -> Table:
@@ -84,8 +94,9 @@ def edge_table(data: BenchResults) -> Table:
         ]
         rows.append(
             [
-                DATABASE_TITLES[behind.database],
+                database_title(behind.database),
                 WORKLOAD_TITLES[behind.workload],
+                *level_cell(data, behind),
                 title(data, server),
                 f"{alone.median_rps:,.0f} ({spread(alone)})",
                 f"{behind.median_rps:,.0f} ({spread(behind)})",
@@ -94,7 +105,8 @@ def edge_table(data: BenchResults) -> Table:
                 errors_cell(behind),
             ]
         )
-    headers = ["database", "workload", "server", "alone req/s", "behind the edge req/s",
+    headers = ["database", "workload", *level_header(data), "server", "alone req/s",
+               "behind the edge req/s",
                "behind / alone", "p50 ms alone / behind", "p99 ms alone / behind",
                "errors behind"]  # fmt: skip
     caption = "What the edge costs: each server alone and behind nginx (median, min-max)"
@@ -117,8 +129,9 @@ def defaults_table(data: BenchResults) -> Table:
         rows.append(
             [
                 title(data, against(variant)),
-                DATABASE_TITLES[database],
+                database_title(database),
                 WORKLOAD_TITLES[workload],
+                *level_cell(data, shipped),
                 f"{shipped.median_rps:,.0f} ({spread(shipped)})",
                 variant.title.split(", ", 1)[-1],
                 f"{changed.median_rps:,.0f} ({spread(changed)})"
@@ -127,8 +140,8 @@ def defaults_table(data: BenchResults) -> Table:
                 verdict(shipped, changed),
             ]
         )
-    headers = ["", "database", "workload", "shipped req/s", "other setting", "req/s",
-               "shipped / other", "verdict"]  # fmt: skip
+    headers = ["", "database", "workload", *level_header(data), "shipped req/s",
+               "other setting", "req/s", "shipped / other", "verdict"]  # fmt: skip
     return "Shipped settings against others (median, min-max)", headers, rows
 
 
@@ -154,7 +167,7 @@ def goals_table(data: BenchResults) -> Table:
             share = ratio(data, database, implementation, "get")
             if share is None:
                 continue
-            rows.append([title(data, implementation), DATABASE_TITLES[database],
+            rows.append([title(data, implementation), database_title(database),
                          f"at least {GOAL_SHARE:.0%} of the bare baseline", percent(share),
                          "reached" if share >= GOAL_SHARE else "not reached"])  # fmt: skip
             defaults = [
@@ -164,18 +177,18 @@ def goals_table(data: BenchResults) -> Table:
                 and variant.framework_default
             ]
             if not defaults:
-                rows.append([title(data, implementation), DATABASE_TITLES[database],
+                rows.append([title(data, implementation), database_title(database),
                              f"shipped at least {GOAL_TUNED}x the defaults",
                              "x1.00: no variant restoring a default was measured",
                              "not reached"])  # fmt: skip
             for variant, default_rps, shipped_rps in defaults:
                 gain = shipped_rps / default_rps
-                rows.append([title(data, implementation), DATABASE_TITLES[database],
+                rows.append([title(data, implementation), database_title(database),
                              f"shipped at least {GOAL_TUNED}x the defaults",
                              f"x{gain:.2f} against {variant.title}",
                              "reached" if gain >= GOAL_TUNED else "not reached"])  # fmt: skip
     headers = ["", "database", "goal (get one)", "measured", ""]
-    return "Goals on get one, from the medians above", headers, rows
+    return f"Goals on get one, from the medians above{at_level(data)}", headers, rows
 
 
 def memory_table(data: BenchResults) -> Table:
@@ -188,7 +201,7 @@ def memory_table(data: BenchResults) -> Table:
                 sizes = [process.rss_kib / 1024 for process in found]
                 rows.append(
                     [
-                        DATABASE_TITLES[database],
+                        database_title(database),
                         title(data, target),
                         str(len(found)),
                         ", ".join(f"{size:.1f}" for size in sizes),
@@ -208,7 +221,7 @@ def edge_memory_table(data: BenchResults) -> Table:
             server = workers(data, reading.database, reading.target, SERVER_ROLES)
             rows.append(
                 [
-                    DATABASE_TITLES[reading.database],
+                    database_title(reading.database),
                     title(data, data.targets[reading.target].upstream or reading.target),
                     ", ".join(f"{process.role.removeprefix('edge ')} "
                               f"{process.rss_kib / 1024:.1f}" for process in edge),
@@ -234,7 +247,7 @@ def claims_table(data: BenchResults) -> Table:
             item = result(data, database, claim.framework, "get")
             if item is not None:
                 measured.append(
-                    f"{DATABASE_TITLES[database]} {item.median_rps:,.0f} "
+                    f"{database_title(database)} {item.median_rps:,.0f} "
                     f"at {item.latency_ms['p50']:.1f} ms p50"
                 )
         rows.append(
@@ -244,13 +257,141 @@ def claims_table(data: BenchResults) -> Table:
                 "; ".join(measured),
             ]
         )
-    headers = ["", "claimed req/s (not measured here)", "measured here, get one (median)"]
+    headers = ["", "claimed req/s (not measured here)",
+               f"measured here, get one (median{at_level(data)})"]  # fmt: skip
     return "Claims from articles beside the measured figures", headers, rows
 
 
-def tables(data: BenchResults) -> list[Table]:
-    """Every table, in the order they appear."""
-    found = [throughput_table(data, database) for database in databases(data)]
+def level_header(data: BenchResults) -> list[str]:
+    """A column for the connection level, where the run measured several."""
+    return ["connections"] if several_levels(data) else []
+
+
+def level_cell(data: BenchResults, item: WorkloadResult) -> list[str]:
+    """A result's connection level, where the run measured several."""
+    return [str(level_of(data, item))] if several_levels(data) else []
+
+
+def amount(value: float | None, digits: int = 1) -> str:
+    """A figure, or nothing where none was measured or counted."""
+    return "" if value is None else f"{value:,.{digits}f}"
+
+
+def both(direct: float | None, delayed: float | None, digits: int = 1) -> str:
+    """Two figures, direct / behind the delay proxy."""
+    return f"{amount(direct, digits)} / {amount(delayed, digits)}"
+
+
+def latency_table(data: BenchResults, kind: str) -> Table:
+    """Each target direct and behind the delay proxy, at the latency level: what it keeps,
+    what it spends, what the proxy counted."""
+    plus = f"+{delay_of(kind):g} ms"
+    rows = []
+    for direct, delayed in latency_pairs(data, kind):
+        flagged = direct.flagged or delayed.flagged
+        rows.append(
+            [
+                WORKLOAD_TITLES[delayed.workload],
+                title(data, delayed.target),
+                f"{direct.median_rps:,.0f} ({spread(direct)})",
+                f"{delayed.median_rps:,.0f} ({spread(delayed)})",
+                percent(delayed.median_rps / direct.median_rps if direct.median_rps else None),
+                *(both(direct.latency_ms.get(name), delayed.latency_ms.get(name))
+                  for name in ("p50", "p99")),
+                both(direct.server_cpu_s_per_1000, delayed.server_cpu_s_per_1000, 2),
+                amount(delayed.db_round_trips_per_request, 2),
+                amount(delayed.db_connections_per_1000),
+                f"{direct.errors} / {delayed.errors}" + (" (flagged)" if flagged else ""),
+            ]
+        )  # fmt: skip
+    headers = ["workload", "server", "direct req/s", f"{plus} req/s", "kept",
+               f"p50 ms direct / {plus}", f"p99 ms direct / {plus}",
+               f"server CPU ms per request direct / {plus}", "DB round trips per request",
+               "new DB connections per 1,000 requests", f"errors direct / {plus}"]  # fmt: skip
+    caption = (
+        f"Where the database is not on loopback: PostgreSQL direct and {database_title(kind)} "
+        f"(the delay proxy), {latency_level(data)} connections, median (min-max); the "
+        "database counts from the proxy"
+    )
+    return caption, headers, rows
+
+
+def ordinal(rank: int, count: int) -> str:
+    """'fastest', 'slowest' or '2nd' of count."""
+    if rank == 1:
+        return "fastest"
+    if rank == count:
+        return "slowest"
+    return f"{rank}{'nd' if rank == 2 else 'rd' if rank == 3 else 'th'}"
+
+
+def standing(data: BenchResults, kind: str, workload: str, framework: str) -> str:
+    """The implementations behind the delay proxy on one workload, fastest first, with the
+    share of their direct throughput they kept; where framework stands; its variants."""
+    level = latency_level(data)
+    kept = {
+        delayed.target: delayed.median_rps / direct.median_rps
+        for direct, delayed in latency_pairs(data, kind)
+        if direct.workload == workload and direct.median_rps
+    }
+
+    def figure(item: WorkloadResult, name: str) -> str:
+        return f"{name} {item.median_rps:,.0f} ({percent(kept.get(item.target))})"
+
+    found = [result(data, kind, name, workload, level) for name in IMPLEMENTATIONS]
+    measured = sorted((item for item in found if item), key=lambda item: -item.median_rps)
+    figures = [figure(item, title(data, item.target)) for item in measured]
+    text = f"{WORKLOAD_TITLES[workload]}, {database_title(kind)}: {', '.join(figures)}"
+    names = [item.target for item in measured]
+    if framework in names:
+        rank = ordinal(names.index(framework) + 1, len(names))
+        text += f": {title(data, framework)} {rank} of {len(names)}"
+    for variant in data.variants:
+        item = result(data, kind, variant.target, workload, level)
+        if variant.implementation == framework and item is not None:
+            text += f"; {figure(item, variant.title)}"
+    return text
+
+
+def latency_claims_table(data: BenchResults) -> Table:
+    """The articles' claims on waiting for the database, quoted, beside the measurements."""
+    rows = []
+    for quote in latency_claims(data):
+        measured = [
+            standing(data, kind, workload, quote.framework)
+            for kind in delayed_kinds(data)
+            for workload in WORKLOAD_TITLES
+            if any(direct.workload == workload for direct, _ in latency_pairs(data, kind))
+        ]
+        rows.append([title(data, quote.framework), f"\u201c{quote.text}\u201d ({quote.about})",
+                     "; ".join(measured)])  # fmt: skip
+    headers = ["", "claim (articles, quoted; not measured here)",
+               f"measured here, {latency_level(data)} connections: req/s (median) and the "
+               "share of its own direct throughput kept"]  # fmt: skip
+    return (
+        "The articles' claims on waiting for the database, beside the measurements",
+        headers,
+        rows,
+    )
+
+
+def latency_tables(data: BenchResults) -> list[Table]:
+    """The section 'Where the database is not on loopback': the claims, then each delay's
+    table; none without a run behind the delay proxy."""
+    kinds = delayed_kinds(data)
+    if not kinds:
+        return []
+    return [latency_claims_table(data), *(latency_table(data, kind) for kind in kinds)]
+
+
+def main_tables(data: BenchResults) -> list[Table]:
+    """Every table before the section on the database's latency, in the order they appear."""
+    found = [
+        throughput_table(data, database, level)
+        for database in databases(data)
+        for level in levels(data)
+        if shipped_at(data, database, level)
+    ]
     edge = edge_pairs(data)
     if edge:
         found.append(edge_table(data))
@@ -262,3 +403,8 @@ def tables(data: BenchResults) -> list[Table]:
         found.append(edge_memory_table(data))
     found.append(claims_table(data))
     return found
+
+
+def tables(data: BenchResults) -> list[Table]:
+    """Every table, in the order they appear."""
+    return main_tables(data) + latency_tables(data)

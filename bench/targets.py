@@ -7,9 +7,13 @@ from bench import servers
 from bench.databases import DATABASES
 from bench.model import TargetDescription, VariantDescription
 from bench.servers import Target
-from bench.workloads import WORKLOADS
 
-GTHREAD = "--worker-class gthread --threads 4"
+# Where the server and pool variants run: where the database is a network hop away.
+POSTGRESQL = ("postgresql",)
+
+# Variants of the gunicorn settings, as GUNICORN_CMD_ARGS, which overrides gunicorn.conf.py.
+SYNC = "--worker-class sync"
+OTHER_THREADS = (4, 16)  # beside the shipped 8 (gunicorn.conf.py)
 
 
 def targets() -> list[Target]:
@@ -31,22 +35,11 @@ def behind_the_edge(target: Target, name: str | None = None, title: str | None =
                   target.stack, upstream=target)  # fmt: skip
 
 
-def as_make_edge_runs_it(target: Target) -> Target:
-    """An implementation's server as `make edge` starts it, with BEHIND_EDGE set (gunicorn's
-    gthread workers); a bare baseline's server is the same with or without the edge."""
-    if target.impl is None:
-        return target
-    return replace(target, name=f"{target.name}-behind-edge", env=(("BEHIND_EDGE", "1"),))
-
-
 def edge_targets() -> list[Target]:
-    """Every target above behind the edge: the implementations as `make edge` runs them, to
-    show what the edge costs each, and each stack's bare baseline, to show nginx's own cost."""
-    return [
-        behind_the_edge(as_make_edge_runs_it(target), f"{target.name}-edge",
-                        f"{target.title}, behind the edge")
-        for target in targets()
-    ]  # fmt: skip
+    """Every target above behind the edge, in front of the very server measured alone: the
+    implementations, to show what the edge costs each, and each stack's bare baseline, to
+    show nginx's own cost."""
+    return [behind_the_edge(target) for target in targets()]
 
 
 @dataclass(frozen=True)
@@ -74,49 +67,63 @@ class Variant:
         )
 
 
+def gunicorn_variants(impl: str, title: str) -> list[Variant]:
+    """Flask's or Django's gunicorn with its sync workers, and with other thread counts."""
+    sync = Target(f"{impl}-sync", f"{title}, gunicorn sync", "wsgi", impl=impl,
+                  env=(("GUNICORN_CMD_ARGS", SYNC),))  # fmt: skip
+    found = [
+        Variant(impl, sync, f"gunicorn's default sync workers (`GUNICORN_CMD_ARGS='{SYNC}'`, "
+                "one request at a time per process) instead of the shipped gthread workers, "
+                "8 threads", framework_default=True, workloads=("get", "mix"),
+                databases=POSTGRESQL)
+    ]  # fmt: skip
+    for threads in OTHER_THREADS:
+        changed = f"--threads {threads}"
+        found.append(
+            Variant(impl, Target(f"{impl}-threads-{threads}", f"{title}, {threads} threads",
+                                 "wsgi", impl=impl, env=(("GUNICORN_CMD_ARGS", changed),)),
+                    f"{threads} threads per gthread worker (`GUNICORN_CMD_ARGS='{changed}'`) "
+                    "instead of the shipped 8", framework_default=False, databases=POSTGRESQL)
+        )  # fmt: skip
+    return found
+
+
+def uvicorn_variant(name: str, title: str, option: str, value: str, what: str) -> Variant:
+    """FastAPI's uvicorn with one option's value changed, a default of uvicorn's."""
+    command = servers.with_option(servers.makefile_server_command("fastapi"), option, value)
+    target = Target(f"fastapi-{name}", f"FastAPI, {title}", "asgi", command=command,
+                    init_impl="fastapi")  # fmt: skip
+    return Variant("fastapi", target, what, framework_default=True, databases=POSTGRESQL)
+
+
 def variants() -> list[Variant]:
     """Settings other than the shipped ones, each on its implementation's usual workloads."""
-    uvicorn_default = servers.without_http_option(servers.makefile_server_command("fastapi"))
     fastapi_async = servers.server_command_for("fastapi", "bench.fastapi_async:app")
-    gthread = (
-        f"gunicorn `{GTHREAD}` (GUNICORN_CMD_ARGS) instead of the shipped sync workers, "
-        "which are also gunicorn's default"
-    )
-    sync_edge = (
-        "behind the edge, gunicorn's sync workers, as `make serve` runs it, instead of the "
-        "shipped gthread workers, 4 threads (BEHIND_EDGE=1), which nginx's buffering allows"
-    )
     rollback = (
         "SQLite's default rollback journal (SQLITE_JOURNAL_MODE=DELETE) instead of the shipped "
         "write-ahead log (WAL)"
     )
-    found: list[Variant] = []
-    for impl, title in (("flask", "Flask"), ("django", "Django")):
-        threads = Target(f"{impl}-gthread", f"{title}, gunicorn gthread", "wsgi", impl=impl,
-                         env=(("GUNICORN_CMD_ARGS", GTHREAD),))  # fmt: skip
-        found.append(Variant(impl, threads, gthread, framework_default=False))
-        sync = next(target for target in targets() if target.impl == impl)
-        found.append(Variant(impl, behind_the_edge(sync, f"{impl}-sync-edge",
-                                                   f"{title}, gunicorn sync, behind the edge"),
-                             sync_edge, framework_default=True, workloads=tuple(WORKLOADS),
-                             against=f"{impl}-edge"))  # fmt: skip
+    found = [*gunicorn_variants("flask", "Flask"), *gunicorn_variants("django", "Django")]
     found += [
         Variant("django", Target("django-conn-max-age-0", "Django, CONN_MAX_AGE 0", "wsgi",
                                  impl="django", env=(("DJANGO_CONN_MAX_AGE", "0"),)),
                 "`CONN_MAX_AGE = 0` (DJANGO_CONN_MAX_AGE=0), Django's default: a new database "
                 "connection for every request, instead of the shipped 60 s",
-                framework_default=True),
-        Variant("fastapi", Target("fastapi-default-http", "FastAPI, uvicorn's default protocol",
-                                  "asgi", command=uvicorn_default, init_impl="fastapi"),
-                "the Makefile's uvicorn flags without `--http impl_fastapi.server:"
-                "H11NoDelayProtocol` (uvicorn's own h11, TCP_NODELAY left off with several "
-                "workers)", framework_default=True),
+                framework_default=True, databases=POSTGRESQL),
+        uvicorn_variant("httptools", "uvicorn's httptools", "--http", "httptools",
+                        "uvicorn's httptools protocol (`--http httptools`, its default with the "
+                        "standard extra) instead of the shipped h11 protocol, which answers 405 "
+                        "to a method httptools refuses with 400"),
+        uvicorn_variant("asyncio", "asyncio's event loop", "--loop", "asyncio",
+                        "asyncio's own event loop (`--loop asyncio`, all that `pip install "
+                        "uvicorn` brings) instead of uvloop: with several workers it leaves "
+                        "TCP_NODELAY off (uvicorn issue #3149)"),
         Variant("fastapi", Target("fastapi-async", "FastAPI, async def", "asgi",
                                   command=fastapi_async, init_impl="fastapi"),
                 "get-one as an `async def` path operation on SQLAlchemy's asyncio extension "
-                "(bench/fastapi_async.py; psycopg's async connections, so PostgreSQL only) "
-                "instead of the shipped `def` run in FastAPI's thread pool",
-                framework_default=False, databases=("postgresql",)),
+                "(bench/fastapi_async.py; psycopg's async connections, the same pool, so "
+                "PostgreSQL only) instead of the shipped `def` run in FastAPI's thread pool",
+                framework_default=False, databases=POSTGRESQL),
     ]  # fmt: skip
     for shipped in targets():
         if shipped.impl is None:  # a bare baseline
@@ -149,15 +156,8 @@ def descriptions() -> dict[str, TargetDescription]:
             target.name.startswith("bare-") and target.upstream is None,
             upstream=None if target.upstream is None else target.upstream.name,
         )
-        for target in [*every_target(), *servers_behind_the_edge()]
+        for target in every_target()
     }
-
-
-def servers_behind_the_edge() -> list[Target]:
-    """The servers that the implementations behind the edge run, where they differ from the
-    servers measured alone (gunicorn's, with BEHIND_EDGE): named in the report, never run
-    without nginx in front."""
-    return [target.server for target in edge_targets() if target.server.name.endswith("-edge")]
 
 
 def every_target() -> list[Target]:

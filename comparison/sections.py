@@ -1,5 +1,6 @@
 """The sections of the report, each built from the measurements and the suite's results."""
 
+import re
 from collections import Counter
 from collections.abc import Callable
 
@@ -492,7 +493,17 @@ CHART_CAPTIONS = {
     "defaults": "Shipped settings against the server's and framework's defaults, get-one",
     "memory": "Memory per worker after load",
     "claims": "The articles' claims beside the measured figures",
+    "edge": "What the edge costs: each implementation alone and behind nginx",
+    "database-latency": "Throughput and p99 against the latency added to every database "
+    "round trip, 64 connections",
 }
+
+
+def chart_subject(name: str) -> str:
+    """'throughput-postgresql-1ms-64-connections' -> 'postgresql-1ms, 64 connections'."""
+    subject = name.partition("-")[2]
+    level = re.fullmatch(r"(.+)-(\d+)-connections", subject)
+    return f"{level[1]}, {level[2]} connections" if level else subject
 
 
 def benchmark_section(bench: BenchResults | None, source: str) -> Section:
@@ -506,7 +517,7 @@ def benchmark_section(bench: BenchResults | None, source: str) -> Section:
     for caption, headers, rows in bench_report.tables(bench):
         section.blocks += [Paragraph(caption), Table(headers, rows)]
     for name, svg in bench_report.charts(bench).items():
-        caption = CHART_CAPTIONS.get(name, f"Requests per second, {name.partition('-')[2]}")
+        caption = CHART_CAPTIONS.get(name, f"Requests per second, {chart_subject(name)}")
         section.blocks.append(Figure(caption, svg, f"bench-{name}.svg"))
     section.blocks.append(BulletList(bench_report.environment_lines(bench)))
     return section

@@ -10,25 +10,44 @@ import contextlib
 import io
 import os
 import shutil
+import socket
+import socketserver
 import sqlite3
 import threading
+import time
 import xml.etree.ElementTree as ElementTree
-from contextlib import ExitStack
-from dataclasses import asdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
+import psycopg
 import pytest
 
-from bench import bare, conditions, cpus, model, processes, report, run, servers, workloads, wrk
-from bench.claims import CLAIMS
-from bench.databases import fresh_database
-from bench.measuring import Entry, Measurement
+from bench import (
+    bare,
+    conditions,
+    cpus,
+    databases,
+    latency,
+    measuring,
+    model,
+    processes,
+    report,
+    run,
+    servers,
+    workloads,
+    wrk,
+)
+from bench.claims import CLAIMS, LATENCY_CLAIMS
+from bench.databases import connect, delay_of, fresh_database, server_of
+from bench.measuring import Entry, Measurement, Running, levels
 from bench.options import parse_arguments
 from bench.targets import (
-    GTHREAD,
     behind_the_edge,
     descriptions,
     edge_targets,
@@ -37,7 +56,7 @@ from bench.targets import (
     variants,
 )
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT
-from contract_tests.servers import empty_database, make, running_server
+from contract_tests.servers import POSTGRES_URL, empty_database, make, running_server
 from tooling.progress import Progress
 
 NAMES = [implementation.name for implementation in IMPLEMENTATIONS]
@@ -475,6 +494,7 @@ def test_report_says_what_the_edge_costs(tmp_path: Path) -> None:
     assert data.to_json() == fake_bench_with_the_edge()
     markdown = report.render_markdown(data)
     assert "Behind the edge, each implementation ran as `make edge` runs it" in markdown
+    assert "in front of the very server measured alone: the same processes, on the" in markdown
     edge_rows = [line for line in markdown.splitlines() if line.startswith("| SQLite | get one |")]
     assert edge_rows == [
         "| SQLite | get one | bare WSGI | 1,000 (900-1,100) | 900 (810-990) | 90% "
@@ -586,37 +606,32 @@ def test_bare_baselines_read_what_each_orm_stored() -> None:
 
 
 def test_every_target_has_the_edge_in_front_of_its_server() -> None:
-    """Behind the edge, a target is nginx in front of a shipped target's own server, and
-    nothing else; gthread behind the edge is set beside sync behind the edge."""
+    """Behind the edge, a target is nginx in front of the very server measured alone, and
+    nothing else; what differs from `make serve` in a variant's environment is recorded."""
     shipped = targets()
     edge = edge_targets()
     assert [target.name for target in edge] == [f"{target.name}-edge" for target in shipped]
     for alone, behind in zip(shipped, edge, strict=True):
         assert (behind.stack, behind.impl, behind.command, behind.env) == (alone.stack, None,
                                                                            None, ())  # fmt: skip
-        if alone.impl is None:  # a bare baseline: the very same server, with nginx in front
-            assert behind.server == alone
-        else:  # an implementation: its server as make edge starts it
-            assert behind.server.env == (("BEHIND_EDGE", "1"),)
-            assert (behind.server.impl, behind.server.command) == (alone.impl, alone.command)
+        assert behind.server == alone
     described = descriptions()
-    assert described["flask-edge"].upstream == "flask-behind-edge"
+    assert described["flask-edge"].upstream == "flask"
     assert not described["bare-wsgi-edge"].baseline  # the baseline is the server alone
     assert described["bare-wsgi"].baseline
-    found = {variant.target.name: variant for variant in variants()}
-    for impl in ("flask", "django"):
-        variant = found[f"{impl}-sync-edge"]
-        assert variant.against == f"{impl}-edge"
-        assert variant.target.upstream == next(t for t in shipped if t.name == impl)
-        assert variant.workloads == tuple(workloads.WORKLOADS)
-        assert variant.description().against == f"{impl}-edge"
     settings = conditions.server_settings(parse_arguments([]))
-    assert settings.variant_env["django-gthread"] == {"GUNICORN_CMD_ARGS": GTHREAD}
-    assert "django-sync-edge" not in settings.variant_env  # make serve's own environment
-    assert settings.variant_env["django-edge"] == {"BEHIND_EDGE": "1"}
+    for variant in variants():
+        assert settings.variant_env.get(variant.target.name, {}) == dict(variant.target.env)
+    assert not set(settings.variant_env) & {target.name for target in edge}
     assert settings.commands["edge"].endswith("-c {folder}/nginx.conf -e stderr -g daemon off;")
     assert "worker_processes auto;" in (settings.edge_config or {})["nginx.conf"]
     assert "proxy_request_buffering on;" in (settings.edge_config or {})["edge.conf"]
+    assert (settings.delay_proxy or "").endswith(
+        "-m bench.delay_proxy --upstream {host}:{port} --delay-ms 1"
+    )
+    assert (
+        conditions.server_settings(parse_arguments(["--databases", "sqlite"])).delay_proxy is None
+    )
 
 
 def chosen_entries(argv: list[str], database: str) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -631,19 +646,27 @@ def chosen_entries(argv: list[str], database: str) -> list[tuple[str, str, tuple
 def test_targets_are_chosen_by_name_or_pattern() -> None:
     """--targets names exactly what runs, or matches names as the shell would ('flask*');
     a name that matches nothing is refused."""
-    focused = ["--targets", "flask", "flask-edge", "flask-sync-edge"]
-    focused += ["--workloads", "get", "mix"]
+    mixed = next(variant.target.name for variant in variants()
+                 if variant.implementation == "flask" and "mix" in variant.workloads
+                 and "postgresql" in variant.databases)  # fmt: skip
+    focused = ["--targets", "flask", "flask-edge", mixed, "--workloads", "get", "mix"]
     assert chosen_entries(focused, "postgresql") == [
         ("flask", "shipped", ("get", "mix")),
         ("flask-edge", "edge", ("get", "mix")),
-        ("flask-sync-edge", "variant", ("get", "mix")),
+        (mixed, "variant", ("get", "mix")),
     ]
+    not_on_sqlite = {variant.target.name for variant in variants()
+                     if "sqlite" not in variant.databases}  # fmt: skip
+    assert "fastapi-async" in not_on_sqlite
+    # The full mode runs the targets behind the edge on PostgreSQL only.
+    not_on_sqlite |= {target.name for target in edge_targets()}
     assert {name for name, _, _ in chosen_entries(["--targets", "flask*"], "sqlite")} == {
-        "flask", "flask-edge", "flask-gthread", "flask-sync-edge", "flask-rollback-journal",
+        target.name for target in every_target()
+        if target.name.startswith("flask") and target.name not in not_on_sqlite
     }  # fmt: skip
     everything = [name for name, _, _ in chosen_entries([], "sqlite")]
-    assert everything == [  # every target but FastAPI's async variant, on PostgreSQL only
-        target.name for target in every_target() if target.name != "fastapi-async"
+    assert everything == [  # every target but the variants and the edge on PostgreSQL only
+        target.name for target in every_target() if target.name not in not_on_sqlite
     ]
     assert chosen_entries(["--targets", "flask", "--edge-databases", "sqlite"], "postgresql") == [
         ("flask", "shipped", tuple(workloads.WORKLOADS))
@@ -652,22 +675,65 @@ def test_targets_are_chosen_by_name_or_pattern() -> None:
         parse_arguments(["--targets", "flask-nginx"])
 
 
-def test_quick_mode_puts_the_implementations_behind_the_edge_on_one_database() -> None:
-    """--quick: the three implementations behind the edge, on PostgreSQL only; not the bare
-    baselines nor sync behind the edge (a few minutes in all), unless named."""
+def test_quick_mode_puts_the_implementations_behind_the_edge_and_the_database_away() -> None:
+    """--quick: on SQLite the five targets alone; on PostgreSQL the three implementations
+    behind the edge too, and the variants; behind the delay proxy the same but the variants;
+    get one and mix at 64 connections; not the bare baselines behind the edge, unless named."""
+    options = parse_arguments(["--quick"])
+    assert options.databases == ["sqlite", "postgresql", "postgresql-1ms"]
+    assert (options.connections, options.delayed_workloads) == ([64], ["get", "mix"])
     assert [role for _, role, _ in chosen_entries(["--quick"], "sqlite")] == ["shipped"] * 5
     on_postgresql = chosen_entries(["--quick"], "postgresql")
     assert [name for name, role, _ in on_postgresql if role == "edge"] == [
         "flask-edge", "django-edge", "fastapi-edge",
     ]  # fmt: skip
-    assert [name for name, _, _ in on_postgresql if name.endswith("-sync-edge")] == []
-    assert ("flask-gthread", "variant", ("get",)) in on_postgresql
+    assert ("fastapi-async", "variant", ("get",)) in on_postgresql
     assert all(workload in ("get", "mix") for _, _, taken in on_postgresql for workload in taken)
-    named = ["--quick", "--targets", "*-sync-edge", "bare-wsgi-edge"]
-    assert [name for name, _, _ in chosen_entries(named, "postgresql")] == [
-        "bare-wsgi-edge", "flask-sync-edge", "django-sync-edge",
-    ]  # fmt: skip
+    delayed = chosen_entries(["--quick"], "postgresql-1ms")
+    assert delayed == [entry for entry in on_postgresql if entry[1] != "variant"]
+    named = ["--quick", "--targets", "bare-wsgi-edge"]
+    assert [name for name, _, _ in chosen_entries(named, "postgresql")] == ["bare-wsgi-edge"]
     assert chosen_entries(["--targets", "flask*", "--skip", "*-edge"], "sqlite")[0][0] == "flask"
+
+
+def test_the_database_latency_and_the_connection_levels_are_options() -> None:
+    """The delayed database is named after --delay-ms ('postgresql-delayed' on the command
+    line, or 'postgresql-<delay>ms' itself); it runs --delayed-workloads only, and the
+    variants of PostgreSQL, not SQLite's; --connections takes several levels, and the levels
+    beyond the first load PostgreSQL only, with the delayed workloads."""
+    full = parse_arguments([])
+    assert full.databases == ["sqlite", "postgresql", "postgresql-1ms"]
+    assert full.variant_databases == full.databases
+    assert full.edge_databases == ["postgresql", "postgresql-1ms"]
+    assert (full.connections, full.delayed_workloads, full.delay_ms) == (
+        [8, 64], ["get", "mix"], 1.0,
+    )  # fmt: skip
+    custom = parse_arguments(["--delay-ms", "2.5", "--connections", "64", "16", "64"])
+    assert (custom.databases[-1], custom.connections) == ("postgresql-2.5ms", [16, 64])
+    named = ["--databases", "postgresql", "postgresql-5ms", "--edge-databases",
+             "postgresql-delayed"]  # fmt: skip
+    options = parse_arguments(named)
+    assert (options.databases, options.edge_databases) == (
+        ["postgresql", "postgresql-5ms"], ["postgresql-5ms"],
+    )  # fmt: skip
+    assert (delay_of("postgresql-5ms"), delay_of("postgresql"), server_of("postgresql-5ms")) == (
+        5.0, None, "postgresql",
+    )  # fmt: skip
+    assert [levels(full, database, "get") for database in full.databases] == [[8], [8, 64], [64]]
+    assert [levels(full, database, "list") for database in full.databases] == [[8], [8], [8]]
+    for wrong in (["--databases", "mysql"], ["--databases", "postgresql-fast"],
+                  ["--connections", "0"], ["--delay-ms", "-1"],
+                  ["--delayed-workloads", "delete"]):  # fmt: skip
+        with pytest.raises(SystemExit):
+            parse_arguments(wrong)
+    delayed = chosen_entries(["--delayed-workloads", "get"], "postgresql-1ms")
+    assert {taken for _, _, taken in delayed} == {("get",)}
+    names = {name for name, _, _ in delayed}
+    assert {"flask", "flask-edge", "fastapi-async"} <= names
+    assert not any(name.endswith("-rollback-journal") for name in names)  # SQLite's
+    assert chosen_entries(["--workloads", "get", "--delayed-workloads", "list"],
+                          "postgresql-1ms") == []  # fmt: skip
+    assert {taken for _, _, taken in chosen_entries([], "postgresql-1ms")} >= {("get", "mix")}
 
 
 @pytest.mark.skipif(
@@ -702,7 +768,7 @@ def test_the_edge_runs_in_front_of_the_same_server_and_its_processes_are_read() 
                                     headers={"Content-Type": "application/json"})  # fmt: skip
             assert oversized.status_code == 413
             assert oversized.headers["content-type"] == "application/problem+json"
-        measurement.read_memory("sqlite", Entry(behind, ("get",), "edge"), edge)
+        measurement.read_memory(Entry(behind, ("get",), "edge", "sqlite"), edge)
     (reading,) = measurement.memory
     roles = [process.role for process in reading.processes]
     assert roles.count("edge master") == roles.count("master") == 1
@@ -711,3 +777,351 @@ def test_the_edge_runs_in_front_of_the_same_server_and_its_processes_are_read() 
     for found in reading.processes:
         assert ("nginx" if found.role.startswith("edge") else "gunicorn") in found.command
         assert found.cpus == str(cpus.SERVER_CPU)
+
+
+@contextmanager
+def echo_server() -> Iterator[int]:
+    """A TCP server on loopback that sends back every chunk it receives; yield its port."""
+
+    class Echo(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            while data := self.request.recv(65536):
+                self.request.sendall(data)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Echo)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def exchange(port: int, messages: list[bytes]) -> list[float]:
+    """Send each message on one new connection, each once the previous one came back; the
+    seconds each took to come back whole."""
+    times = []
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        for message in messages:
+            started = time.perf_counter()
+            connection.sendall(message)
+            received = b""
+            while len(received) < len(message):
+                received += connection.recv(65536)
+            times.append(time.perf_counter() - started)
+            assert received == message
+    return times
+
+
+@contextmanager
+def proxied_echo(delay_ms: float) -> Iterator[latency.Proxy]:
+    """A delay proxy, started as the bench starts one, in front of an echo server."""
+    with echo_server() as port, latency.proxy_in_front(f"postgresql://u@127.0.0.1:{port}/d",
+                                                       delay_ms) as proxy:  # fmt: skip
+        yield proxy
+
+
+def test_the_delay_proxy_delays_and_counts_round_trips_and_connections() -> None:
+    """Every exchange through the proxy takes at least the delay each way, a new connection's
+    first one a handshake's round trip more; it counts each exchange and each connection it
+    opens upstream, and zeroes them on reset."""
+    delay = 0.02  # seconds each way
+    with proxied_echo(delay * 1000) as proxy:
+        assert proxy.url("postgresql://user@127.0.0.1:5432/bench_x") == (
+            f"postgresql://user@127.0.0.1:{proxy.port}/bench_x"
+        )
+        first, *others = exchange(proxy.port, [b"SELECT 1", b"BEGIN", b"x" * 100_000])
+        assert first >= 4 * delay  # the handshake's round trip, then the exchange's
+        assert all(seconds >= 2 * delay for seconds in others)
+        assert max(first, *others) < 2  # (a bound far above what the delay explains)
+        exchange(proxy.port, [b"second connection"])
+        assert proxy.counters() == {"connections": 2, "round_trips": 4}
+        assert proxy.counters(reset=True) == {"connections": 2, "round_trips": 4}
+        assert proxy.counters() == {"connections": 0, "round_trips": 0}
+        exchange(proxy.port, [b"a", b"b"])
+        assert proxy.counters() == {"connections": 1, "round_trips": 2}
+
+
+def test_the_delay_proxy_keeps_the_order_of_what_crosses_it() -> None:
+    """Chunks sent one after another without waiting come out in the order they went in."""
+    chunks = [f"{number:04d};".encode() for number in range(200)]
+    with proxied_echo(5) as proxy, socket.create_connection(("127.0.0.1", proxy.port)) as client:
+        for chunk in chunks:
+            client.sendall(chunk)
+            time.sleep(0.0005)  # separate chunks, most of them, not one
+        expected = b"".join(chunks)
+        received = b""
+        client.settimeout(10)
+        while len(received) < len(expected):
+            received += client.recv(65536)
+    assert received == expected
+
+
+@pytest.mark.skipif(len(cpus.EVERY_CPU) < 2, reason="needs two CPUs")
+def test_the_delay_proxy_runs_unpinned_and_stops_with_its_target() -> None:
+    """The bench pins itself and its servers to the servers' CPU; the proxy, as PostgreSQL,
+    runs on every CPU. It stops when its target stops, even when the target fails."""
+    started: list[tuple[int, list[int], list[str]]] = []  # pid, CPUs, command line
+
+    def a_target_failing() -> None:
+        with proxied_echo(1) as proxy:
+            process = psutil.Process(proxy.pid)
+            started.append((proxy.pid, process.cpu_affinity(), process.cmdline()))
+            raise RuntimeError("a target failing")
+
+    everywhere = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpus.SERVER_CPU})  # as python -m bench starts the targets
+    try:
+        with pytest.raises(RuntimeError, match="a target failing"):
+            a_target_failing()
+    finally:
+        os.sched_setaffinity(0, everywhere)
+    ((pid, cpus_allowed, command),) = started
+    assert cpus_allowed == cpus.EVERY_CPU != [cpus.SERVER_CPU]
+    assert command[1:3] == ["-m", "bench.delay_proxy"]
+    assert not psutil.pid_exists(pid)
+
+
+def test_a_run_records_the_servers_cpu_and_what_the_proxy_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The proxy's counters are zeroed just before wrk runs and read just after: what
+    crossed before is not counted; the server's processes' CPU time is read around it."""
+    with proxied_echo(0) as proxy, socket.create_server(("127.0.0.1", 0)) as listener:
+        # The "server" is this very process, listening: its CPU time is what is read.
+        running = Running(f"http://127.0.0.1:{listener.getsockname()[1]}", "unused", proxy=proxy)
+        exchange(proxy.port, [b"before the run"] * 3)
+
+        def load(self: Measurement, base_url: str, workload: str, seconds: int,
+                 connections: int) -> model.WrkRun:  # fmt: skip
+            assert (base_url, workload, seconds, connections) == (running.base_url, "get", 1, 64)
+            exchange(proxy.port, [b"during the run"] * 5)
+            deadline = time.process_time() + 0.05
+            while time.process_time() < deadline:  # some CPU time for the server to spend
+                pass
+            return wrk.figures(WRK_OUTPUT)
+
+        monkeypatch.setattr(Measurement, "load", load)
+        measurement = Measurement(argparse.Namespace(duration=1), Progress(io.StringIO()))
+        measured = measurement.measured_load(running, "get", 64)
+    assert (measured.db_round_trips, measured.db_connections) == (5, 1)
+    assert (measured.server_cpu_s or 0) >= 0.04
+    assert measured.proxy_cpu_s is not None
+    assert measured.proxy_cpu_s >= 0
+    assert (measured.requests, measured.errors) == (5210, 22)  # wrk's figures, unchanged
+
+
+def repetition(requests: int, cpu_s: float | None, round_trips: int | None = None,
+               connections: int | None = None) -> model.WrkRun:  # fmt: skip
+    """One repetition of 1 s, with the figures read around it."""
+    return model.WrkRun(
+        requests=requests, duration_s=1.0, requests_per_s=requests, non_2xx=0,
+        socket_errors={"connect": 0, "read": 0, "write": 0, "timeout": 0},
+        latency_ms={"p50": 2.0, "p99": 5.0}, server_cpu_s=cpu_s, db_round_trips=round_trips,
+        db_connections=connections, proxy_cpu_s=None if round_trips is None else 0.25,
+    )  # fmt: skip
+
+
+def test_a_summary_has_cpu_per_request_and_what_was_counted_per_request() -> None:
+    """CPU seconds per 1,000 requests: the repetitions' median; round trips per request and
+    new connections per 1,000 requests: the repetitions' totals; None where not read."""
+    entry = Entry(targets()[1], ("get",), "shipped", "postgresql-1ms")
+    runs = [repetition(1000, 2.0, 4000, 0), repetition(500, 1.5, 2100, 1),
+            repetition(2000, 2.0, 8100, 2)]  # fmt: skip
+    summary = measuring.summarize(entry, "get", runs, 64, group=2)
+    assert (summary.connections, summary.group) == (64, 2)
+    assert summary.server_cpu_s_per_1000 == 2.0  # of 2.0, 3.0 and 1.0
+    assert summary.db_round_trips_per_request == round(14200 / 3500, 2)
+    assert summary.db_connections_per_1000 == round(3 / 3500 * 1000, 2)
+    direct = measuring.summarize(replace(entry, database="postgresql"), "get",
+                                 [repetition(1000, 2.0)] * 3, 64)  # fmt: skip
+    assert (summary.database, direct.database, direct.server_cpu_s_per_1000) == (
+        "postgresql-1ms", "postgresql", 2.0,
+    )  # fmt: skip
+    assert (direct.db_round_trips_per_request, direct.db_connections_per_1000) == (None, None)
+    lost = measuring.summarize(entry, "get", [repetition(1000, None)] * 3, 64)
+    assert lost.server_cpu_s_per_1000 is None  # a process went away: not read, not guessed
+    stored = asdict(direct, dict_factory=model.json_object)
+    assert "db_round_trips_per_request" not in stored  # left out of bench.json, as None
+
+
+def latency_result(database: str, target: str, rate: float, cpu: float, errors: int = 0,
+                   counted: tuple[float, float] | None = None) -> dict[str, Any]:  # fmt: skip
+    """One result at 64 connections, as bench.json stores it; counted: round trips per
+    request and new connections per 1,000, behind the delay proxy."""
+    found = {"database": database, "target": target, "workload": "get", "role": "shipped",
+             "connections": 64, "group": 1} | summary(rate, errors)  # fmt: skip
+    found["server_cpu_s_per_1000"] = cpu
+    if counted:
+        found["db_round_trips_per_request"], found["db_connections_per_1000"] = counted
+    stored = asdict(repetition(int(rate), cpu * rate / 1000, 4 * int(rate), 1),
+                    dict_factory=model.json_object)  # fmt: skip
+    if not counted:
+        del stored["db_round_trips"], stored["db_connections"], stored["proxy_cpu_s"]
+    found["repetitions"] = [stored]
+    return found
+
+
+def fake_bench_with_latency() -> dict[str, Any]:
+    """The small bench.json of a run with two connection levels and PostgreSQL +1 ms:
+    SQLite at 8 connections, PostgreSQL direct and behind the delay proxy at 64."""
+    data = fake_bench()
+    data["method"] |= {"connection_levels": [8, 64], "delayed_workloads": ["get", "mix"],
+                       "server_cpu": "psutil", "database_counts": "the proxy"}  # fmt: skip
+    data["server_settings"]["delay_proxy"] = "python -m bench.delay_proxy --delay-ms 1"
+    for name, direct, delayed, cpu in [("bare-wsgi", 1000, 400, 1.0), ("flask", 500, 150, 2.0),
+                                       ("django", 400, 120, 2.5), ("bare-asgi", 800, 600, 1.2),
+                                       ("fastapi", 300, 210, 3.0)]:  # fmt: skip
+        data["results"] += [
+            latency_result("postgresql", name, direct, cpu),
+            latency_result("postgresql-1ms", name, delayed, cpu + 0.5,
+                           errors=2 if name == "django" else 0, counted=(4.0, 0.5)),
+        ]  # fmt: skip
+    for item in data["results"][-2:]:
+        item["group"] = 2  # FastAPI's pools did not fit beside the others'
+    data["delay_proxy"] = [{"database": "postgresql-1ms", "delay_ms": 1.0, "queries": 200,
+                            "direct_ms": 0.066, "proxy_no_delay_ms": 0.257,
+                            "proxy_delayed_ms": 2.7}]  # fmt: skip
+    data["latency_claims"] = [asdict(quote) for quote in LATENCY_CLAIMS]
+    return data
+
+
+def test_the_report_says_where_the_database_is_not_on_loopback(tmp_path: Path) -> None:
+    """The section: the proxy's own cost, the articles' claims quoted apart from the figures,
+    each target direct against +1 ms (kept, latency, CPU, what the proxy counted), errors
+    flagged, and a chart of throughput and p99 against the added latency; the tables and
+    charts before it say their connection level."""
+    data = model.BenchResults.from_json(fake_bench_with_latency())
+    assert data.to_json() == fake_bench_with_latency()
+    assert data.results[-1].repetitions[0].db_round_trips == 4 * 210
+    markdown = report.render_markdown(data)
+    assert "wrk (1 thread, 8 and 64 connections)" in markdown
+    assert (
+        "0.066 ms direct, 0.257 ms through the proxy without a delay (+0.191 ms), 2.700 ms "
+        "at 1 ms each way (+0.634 ms beyond direct and the two delays)"
+    ) in markdown
+    assert (
+        "On PostgreSQL, direct and behind the delay proxy alike, the targets' connection pools "
+        "did not all fit under the server's max_connections at once: they took turns in 2 "
+        "groups, one after the other (group 1: bare-wsgi, flask, django, bare-asgi; group 2: "
+        "fastapi)."
+    ) in markdown
+    assert "**SQLite, 8 connections: requests per second**" in markdown
+    assert "**PostgreSQL, 64 connections: requests per second**" in markdown
+    assert "| get one | Flask | 150 | 135-165 | 38% |" in markdown  # of bare WSGI behind it
+    section = markdown[markdown.index("### Where the database is not on loopback") :]
+    assert "used at most 25% of a core" in section
+    assert (
+        "| get one | Flask | 500 (450-550) | 150 (135-165) | 30% | 2.0 / 2.0 | 5.0 / 5.0 "
+        "| 2.00 / 2.50 | 4.00 | 0.5 | 0 / 0 |"
+    ) in section
+    assert "| get one | Django + DRF | 400 (360-440) | 120 (108-132) | 30% |" in section
+    assert "| 0 / 2 (flagged) |" in section
+    claims_row = next(line for line in section.splitlines() if "FastAPI's async model" in line)
+    cells = claims_row.split(" | ")
+    assert cells[1] == (
+        "\u201cif your service spends most of its time waiting on databases, FastAPI's async "
+        "model will outperform the others dramatically\u201d (FastAPI against the others when "
+        "requests wait on the database)"
+    )  # the claim, quoted, in its own column; the measurements in the next
+    assert cells[2].startswith(
+        "get one, PostgreSQL +1 ms each way: FastAPI 210 (70%), Flask 150 (30%), "
+        "Django + DRF 120 (30%): FastAPI fastest of 3"
+    )
+    assert (
+        "\u201cwhen tested with real database calls under concurrent load, Flask often "
+        "bottlenecks first\u201d"
+    ) in section
+    assert "![database-latency](bench-database-latency.svg)" in section
+    assert "![database-latency]" not in markdown[: markdown.index("### Where")]
+
+    drawings = report.charts(data)
+    assert list(drawings)[:3] == [
+        "throughput-sqlite", "throughput-postgresql-64-connections",
+        "throughput-postgresql-1ms-64-connections",
+    ]  # fmt: skip
+    chart = drawings["database-latency"]
+    assert "added latency, 64 connections (median; whiskers: min-max)" in chart
+    assert (">direct</text>" in chart, ">+1 ms</text>" in chart) == (True, True)
+    assert chart.count("<circle") == 2 * 2 * 5  # two points, two panels, five targets
+    assert "Django + DRF (errors!)" in chart
+    assert "stroke-dasharray='7 3'" in chart  # the bare baselines, dashed, each its own way
+    assert "stroke-dasharray='2 2'" in chart
+    page = report.render_html(data)
+    assert "<h3>Where the database is not on loopback</h3>" in page
+    assert page.index("<h3>") < page.index("aria-label='Against the database")
+    for path in report.write_charts(data, tmp_path):
+        ElementTree.fromstring(path.read_text())  # well-formed, standalone
+
+
+def test_the_bench_holds_its_own_connection_to_each_database() -> None:
+    """Seeding checks and resets use a connection held from the database's creation on, so
+    that they never wait for one while the targets' pools take every connection there is;
+    a database behind the delay proxy is PostgreSQL, checked and reset directly."""
+    try:
+        psycopg.connect(POSTGRES_URL, connect_timeout=5).close()
+    except psycopg.OperationalError as error:
+        pytest.skip(f"no PostgreSQL at {POSTGRES_URL}: {error}")
+    with fresh_database("postgresql-1ms") as url, connect(url) as first, connect(url) as second:
+        assert first is second is databases.HELD[url]
+        (name,) = first.execute("SELECT current_database()").fetchone()
+        assert url.endswith(f"/{name}")
+    assert url not in databases.HELD
+
+
+def test_a_target_direct_and_behind_the_delay_proxy_take_turns_together() -> None:
+    """PostgreSQL direct and behind the delay proxy are one pass: a target's two entries,
+    and its entries behind the edge, start side by side, so that a group has them all."""
+    options = parse_arguments(["--quick"])
+    assert run.passes(options.databases) == [["sqlite"], ["postgresql", "postgresql-1ms"]]
+    together = [entry for kind in ("postgresql", "postgresql-1ms")
+                for entry in run.entries(kind, *run.selection(options), options)]  # fmt: skip
+    ordered = [entry.label for entry in measuring.in_admission_order(together)]
+    assert ordered[:6] == [
+        "postgresql bare-wsgi", "postgresql-1ms bare-wsgi", "postgresql flask",
+        "postgresql-1ms flask", "postgresql flask-edge", "postgresql-1ms flask-edge",
+    ]  # fmt: skip
+    assert sorted(ordered) == sorted(entry.label for entry in together)
+
+
+def test_a_group_takes_a_servers_entries_all_or_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL, a group admits a server's entries (alone and behind the edge, direct
+    and behind the delay proxy) together: when one does not fit, they all start the next
+    group, whose first server is admitted even if it does not fit."""
+    options = parse_arguments(["--quick", "--targets", "flask", "flask-edge", "django",
+                               "fastapi"])  # fmt: skip
+    together = [entry for kind in ("postgresql", "postgresql-1ms")
+                for entry in run.entries(kind, *run.selection(options), options)]  # fmt: skip
+    ordered = measuring.in_admission_order(together)
+    stopped: list[str] = []
+
+    def start(self: Measurement, stack: ExitStack, database: str, target: Any,
+              started: dict[tuple[str, str], Running]) -> Running:  # fmt: skip
+        stack.callback(stopped.append, f"{database} {target.name}")
+        started[database, target.name] = Running(f"http://127.0.0.1:1/{target.name}", database)
+        return started[database, target.name]
+
+    def prepare(self: Measurement, entry: Entry, running: Running, prepared: set[str]) -> bool:
+        return entry.label != "postgresql-1ms django"  # its pools would not fit
+
+    monkeypatch.setattr(Measurement, "start", start)
+    monkeypatch.setattr(Measurement, "prepare", prepare)
+    measurement = Measurement(options, Progress(io.StringIO()))
+    urls: dict[tuple[str, str], Running] = {}
+    with ExitStack() as stack:
+        first = measurement.start_group(stack, ordered, urls)
+        assert stopped == ["postgresql-1ms django", "postgresql django"]  # the whole bundle
+    assert [entry.label for entry in first] == [
+        "postgresql flask", "postgresql-1ms flask", "postgresql flask-edge",
+        "postgresql-1ms flask-edge",
+    ]  # fmt: skip
+    assert set(urls) == {entry.key for entry in first}
+    with ExitStack() as stack:
+        second = measurement.start_group(stack, ordered[len(first) :], {})
+    assert [entry.label for entry in second] == [
+        "postgresql django", "postgresql-1ms django", "postgresql fastapi",
+        "postgresql-1ms fastapi",
+    ]  # fmt: skip
