@@ -12,7 +12,8 @@ from bench.servers import Target
 POSTGRESQL = ("postgresql",)
 
 # Variants of the gunicorn settings, as GUNICORN_CMD_ARGS, which overrides gunicorn.conf.py.
-SYNC = "--worker-class sync"
+# (gunicorn runs gthread workers for "sync" when threads is over 1: gunicorn.conf.py sets 8.)
+SYNC = "--worker-class sync --threads 1"
 OTHER_THREADS = (4, 16)  # beside the shipped 8 (gunicorn.conf.py)
 
 
