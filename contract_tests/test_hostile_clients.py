@@ -19,7 +19,8 @@ Each case talks to a live target over loopback, bounded in connections and time:
 Every answer goes through ``check_response`` (Problem Details, both headers, no HTML),
 and /health answers after every test. Behind the edge (``--mode edge``) every case
 passes; a bare production server fails some of them, and those (server, case) pairs,
-as observed, are in ``BARE_SERVER_FAILURES`` below as strict xfails.
+as observed, are in ``BARE_SERVER_FAILURES`` below as strict xfails (``NOT_ALWAYS``:
+not strict, for the cases a bare server fails only some of the time).
 
 ``CONTRACT_SLOW_SECONDS`` (default 6; the issue's acceptance figure is 20) sets how
 long the slow clients hold on, ``CONTRACT_SLOW_CLIENTS`` (default 50) how many there
@@ -115,6 +116,11 @@ BARE_SERVER_FAILURES: dict[str, dict[str, str]] = {
     },
 }
 
+# Cases above that a bare server fails only some of the time: which of gunicorn's threads a
+# probe meets, and when, depends on timing (a fresh-clone CI run once saw every probe of
+# the slow bodies answered). Expected to fail, without strictness.
+NOT_ALWAYS = {"test_slow_request_heads_hold_no_worker", "test_slow_request_bodies_hold_no_worker"}
+
 SLOW_CLIENTS = int(os.environ.get("CONTRACT_SLOW_CLIENTS", "50"))
 SLOW_SECONDS = int(os.environ.get("CONTRACT_SLOW_SECONDS", "6"))
 PROBE_WITHIN = 1.0  # seconds a /health probe may take while hostile clients hold on
@@ -143,9 +149,11 @@ def live_and_healthy(request: pytest.FixtureRequest, target: Target) -> Iterator
     # Only the bare production servers that this suite starts: a --base-url server may be
     # behind a proxy or not, and the edge must pass everything.
     if mode == "sqlite":
-        why = BARE_SERVER_FAILURES.get(case_of(request, target), {}).get(name)
+        case = case_of(request, target)
+        why = BARE_SERVER_FAILURES.get(case, {}).get(name)
         if why:
-            request.applymarker(pytest.mark.xfail(reason=f"bare server: {why}", strict=True))
+            strict = case not in NOT_ALWAYS
+            request.applymarker(pytest.mark.xfail(reason=f"bare server: {why}", strict=strict))
     yield
     assert_health_answers(target)
 
