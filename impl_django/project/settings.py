@@ -7,8 +7,9 @@ DJANGO_DEBUG          1 for Django's debug pages, which are HTML (default: off)
 DJANGO_SECRET_KEY     set it in production (`manage.py check --deploy` flags the fallback)
 DJANGO_ALLOWED_HOSTS  comma-separated host names (default: localhost,127.0.0.1,[::1])
 SQLITE_JOURNAL_MODE   SQLite's journal mode, set on every connection (default: WAL)
-DJANGO_CONN_MAX_AGE   seconds a database connection is kept between requests; 0 closes it
-                      after each request, as Django does by default (default: 60)
+DJANGO_CONN_MAX_AGE   seconds a database connection may live before it is replaced; 0
+                      closes it after each request, as Django does by default (default:
+                      no limit)
 """
 
 import os
@@ -70,10 +71,11 @@ WSGI_APPLICATION = "project.wsgi.application"
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or default_database_url(),
-        # Keep connections open between requests (make bench measures this against Django's
-        # default of 0), and test one before reusing it, so that connections a database
-        # restart killed are replaced, not failed on.
-        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "60")),
+        # Keep connections open between requests, with no lifetime (make bench measures
+        # Django's default of 0; a lifetime of 60 s replaced every thread's connection each
+        # minute), and test one before reusing it, so that connections a database restart
+        # killed are replaced, not failed on.
+        conn_max_age=int(max_age) if (max_age := os.environ.get("DJANGO_CONN_MAX_AGE")) else None,
         conn_health_checks=True,
     )
 }
