@@ -8,8 +8,7 @@ import sqlite3
 
 import psycopg
 
-from bench import cpus, latency, servers, workloads, wrk
-from bench.databases import delays
+from bench import cpus, databases, latency, servers, workloads, wrk
 from bench.figures import IMPLEMENTATIONS
 from bench.model import Machine, Method, ServerSettings
 from bench.targets import edge_targets, every_target, variants
@@ -45,7 +44,7 @@ def versions(environment: Environment) -> dict[str, str]:
     found = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
     found |= environment.packages
     found["wrk"] = wrk.version()
-    with contextlib.suppress(psycopg.Error), psycopg.connect(POSTGRES_URL) as connection:
+    with contextlib.suppress(psycopg.Error), psycopg.connect(databases.SERVER_URL) as connection:
         found["postgresql"] = connection.execute("SHOW server_version").fetchone()[0]
     return found
 
@@ -81,14 +80,23 @@ def method(options: argparse.Namespace) -> Method:
         "before each wrk run and read just after: connections it opened to PostgreSQL, and "
         "round trips (each time a client sends after the server's last answer); requests "
         "still in flight when wrk stops add their part to the counts, not to wrk's requests",
+        postgresql_server=postgresql_server(options),
     )
+
+
+def postgresql_server(options: argparse.Namespace) -> str:
+    """Which PostgreSQL server the targets' databases were on."""
+    if databases.SERVER_URL == POSTGRES_URL:
+        why = "--shared-postgresql" if options.shared_postgresql else "no private cluster"
+        return f"the shared server, CONTRACT_POSTGRES_URL ({why})"
+    settings = ", ".join(f"{name} {value}" for name, value in databases.PRIVATE_SETTINGS.items())
+    return f"a private cluster started for the run, unpinned ({settings})"
 
 
 def server_settings(options: argparse.Namespace) -> ServerSettings:
     """How each target was started."""
-    proxies = [
-        " ".join(latency.command("{host}:{port}", delay)) for delay in delays(options.databases)
-    ]
+    delays = databases.delays(options.databases)
+    proxies = [" ".join(latency.command("{host}:{port}", delay)) for delay in delays]
     commands = {impl: servers.makefile_server_command(impl) for impl in IMPLEMENTATIONS}
     for target in every_target():
         if target.command is not None:

@@ -22,6 +22,18 @@ DATABASES = ["sqlite", "postgresql"]  # on loopback
 DELAYED = "postgresql-delayed"
 DELAYED_KIND = re.compile(r"postgresql-(\d+(?:\.\d+)?)ms")
 SEED_NAME = "Bench User"
+# The PostgreSQL server the bench makes its databases on: the contract suite's
+# (CONTRACT_POSTGRES_URL) until the run starts a private cluster (run.main, use_server).
+SERVER_URL = POSTGRES_URL
+# A private cluster's settings: room for every target's pools at once (they then take
+# turns together, bench/measuring.py), and durable commits, as on a production server.
+PRIVATE_SETTINGS = {"max_connections": "1000", "fsync": "on"}
+
+
+def use_server(url: str) -> None:
+    """Make the bench's PostgreSQL databases on the server at url from now on."""
+    global SERVER_URL  # one setting for the whole run, made once at its start
+    SERVER_URL = url
 
 
 def delayed_kind(delay_ms: float) -> str:
@@ -95,7 +107,7 @@ def connect(url: str) -> Iterator[sqlite3.Connection | psycopg.Connection]:
 
 def administer(statement: sql.Composable) -> None:
     """Run one statement on the server's own database."""
-    with connect(POSTGRES_URL) as connection:
+    with connect(SERVER_URL) as connection:
         connection.execute(statement)
 
 
@@ -106,7 +118,7 @@ def throwaway_postgresql() -> Iterator[str]:
     name = f"bench_{uuid.uuid4().hex[:8]}"
     administer(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        url = urlsplit(POSTGRES_URL)._replace(path=f"/{name}").geturl()
+        url = urlsplit(SERVER_URL)._replace(path=f"/{name}").geturl()
         with held(url):
             yield url
     finally:
@@ -154,7 +166,7 @@ def reset(url: str, users: int) -> None:
 def connections_in_use() -> tuple[int, int]:
     """The client connections open on the PostgreSQL server (the one asking left out), and
     its max_connections."""
-    with connect(POSTGRES_URL) as connection:
+    with connect(SERVER_URL) as connection:
         (used,) = connection.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
         ).fetchone()

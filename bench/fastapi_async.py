@@ -28,10 +28,16 @@ url = get_settings().database_url
 if not url.startswith("postgresql"):
     raise SystemExit("bench.fastapi_async needs a postgresql:// DATABASE_URL")
 
-# The shipped engine's settings; create_async_engine picks psycopg's async dialect. On the
-# event loop no thread pool limits the sessions: the pool's timeout does (then 503).
+# The shipped engine's settings (PostgreSQL in autocommit, pre-ping, the pool);
+# create_async_engine picks psycopg's async dialect. On the event loop no thread pool limits
+# the sessions: the pool's timeout does (then 503).
 engine = create_async_engine(
-    url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=10
+    url,
+    isolation_level="AUTOCOMMIT",
+    pool_pre_ping=True,
+    pool_size=POOL_SIZE,
+    max_overflow=0,
+    pool_timeout=10,
 )
 
 

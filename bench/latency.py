@@ -14,13 +14,12 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from bench import delay_proxy
+from bench import databases, delay_proxy
 from bench.cpus import EVERY_CPU
 from bench.databases import delayed_kind
 from bench.model import ProxyOverhead
 from bench.processes import cpu_list
 from contract_tests.implementations import ROOT
-from contract_tests.servers import POSTGRES_URL
 
 START_TIMEOUT_S = 30
 OVERHEAD_QUERIES = 200  # SELECT 1 behind each median
@@ -102,14 +101,14 @@ def proxy_in_front(database_url: str, delay_ms: float) -> Iterator[Proxy]:
 
 def overhead(delay_ms: float) -> ProxyOverhead:
     """The median `SELECT 1` direct, through a proxy at 0 ms and through one at delay_ms."""
-    parts = urlsplit(POSTGRES_URL)
+    parts = urlsplit(databases.SERVER_URL)
     login = {"user": parts.username or "postgres", "dbname": parts.path.strip("/") or "postgres"}
 
     def median_ms(host: str, port: int) -> float:
         return delay_proxy.round_trip_ms(host, port, OVERHEAD_QUERIES, **login)
 
     def through_proxy(delay: float) -> float:
-        with proxy_in_front(POSTGRES_URL, delay) as proxy:
+        with proxy_in_front(databases.SERVER_URL, delay) as proxy:
             return median_ms("127.0.0.1", proxy.port)
 
     return ProxyOverhead(

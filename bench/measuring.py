@@ -12,7 +12,7 @@ from itertools import groupby
 
 import psutil
 
-from bench import cpus, latency, processes, servers, workloads, wrk
+from bench import cpus, databases, latency, processes, servers, workloads, wrk
 from bench.databases import (
     connections_in_use,
     delay_of,
@@ -24,7 +24,6 @@ from bench.databases import (
 )
 from bench.model import EDGE_ROLES, MemoryReading, WorkloadResult, WrkRun
 from bench.servers import Target
-from contract_tests.servers import POSTGRES_URL
 from tooling.progress import Progress
 
 SUMMARY_PERCENTILES = ("p50", "p90", "p99", "p999", "max")
@@ -228,7 +227,7 @@ class Measurement:
         """
         remaining = in_admission_order(entries)
         on_postgresql = any(server_of(entry.database) == "postgresql" for entry in entries)
-        with held(POSTGRES_URL) if on_postgresql else nullcontext():  # the bench's own
+        with held(databases.SERVER_URL) if on_postgresql else nullcontext():  # the bench's own
             group = 0
             while remaining:
                 group += 1

@@ -63,6 +63,7 @@ class Method:
     delayed_workloads: list[str] | None = None  # the workloads run behind the delay proxy
     server_cpu: str | None = None  # how each run's server CPU time was read
     database_counts: str | None = None  # how the delay proxy counted round trips
+    postgresql_server: str | None = None  # a private cluster's settings, or the shared server
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         help="wrk's connections, one or more levels (default: 8 64; --quick: 64)",
     )
+    parser.add_argument(
+        "--shared-postgresql",
+        action="store_true",
+        help="make the databases on the server at CONTRACT_POSTGRES_URL (default: a private "
+        "cluster of the run's own, when initdb and pg_ctl can make one)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="WEB_CONCURRENCY")
     parser.add_argument("--users", type=int, help="users seeded before loading")
     parser.add_argument("--output", type=Path, default=REPORTS / "bench.json")

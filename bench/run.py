@@ -4,15 +4,17 @@ import argparse
 import dataclasses
 import os
 import sys
+from contextlib import ExitStack
 from datetime import UTC, datetime
 
 from bench import charts, conditions, cpus, databases, latency, model, report
 from bench.claims import CLAIMS, LATENCY_CLAIMS
-from bench.databases import delay_of, server_of
+from bench.databases import PRIVATE_SETTINGS, delay_of, server_of
 from bench.measuring import Entry, Measurement
 from bench.options import chosen, parse_arguments
 from bench.servers import Target
 from bench.targets import Variant, descriptions, edge_targets, targets, variants
+from contract_tests.servers import PrivateClusterError, private_postgresql_cluster
 from tooling.progress import Progress
 
 
@@ -79,10 +81,37 @@ def proxy_overheads(delays: list[float], progress: Progress) -> list[model.Proxy
     return found
 
 
+def postgresql_of_its_own(options: argparse.Namespace, progress: Progress) -> ExitStack:
+    """Start a private PostgreSQL cluster for the run and make the databases on it, unless
+    told otherwise or no PostgreSQL database runs; if none can be made, say so and use the
+    shared server. Close the stack returned to stop it."""
+    stack = ExitStack()
+    if options.shared_postgresql or all(server_of(kind) == "sqlite" for kind in options.databases):
+        return stack
+    try:
+        cluster = stack.enter_context(private_postgresql_cluster(PRIVATE_SETTINGS))
+    except PrivateClusterError as error:
+        progress.step(f"no private PostgreSQL cluster ({error}): the shared server, targets "
+                      "started in groups that fit its max_connections")  # fmt: skip
+        return stack
+    stack.callback(databases.use_server, databases.SERVER_URL)  # back to it once stopped
+    databases.use_server(cluster.url)
+    progress.step(f"a private PostgreSQL cluster on port {cluster.port}: {PRIVATE_SETTINGS}")
+    return stack
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; write bench.json and the charts."""
     options = parse_arguments(argv)
     progress = Progress()
+    # Before pinning: the cluster's processes run wherever the kernel puts them, as the
+    # shared server's do.
+    with postgresql_of_its_own(options, progress):
+        return measure(options, progress)
+
+
+def measure(options: argparse.Namespace, progress: Progress) -> int:
+    """Load every target chosen; write bench.json and the charts; print the report."""
     cpus.pin_to_server_cpu()  # the servers inherit it; wrk runs under taskset on the other
     started_at = datetime.now(UTC)
     mode = "quick" if options.quick else "full"

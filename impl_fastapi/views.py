@@ -64,10 +64,10 @@ def list_users(
     query: Annotated[UserQuery, Depends(StrictQuery(UserQuery))], session: SessionDep
 ) -> UserPage:
     """List users."""
-    # PostgreSQL's default, READ COMMITTED, gives each statement its own snapshot: a user
-    # created between the count and the page would be in one and not the other. REPEATABLE
-    # READ gives the transaction one snapshot. (A SQLite transaction always has one: see
-    # database.use_sqlite_transactions.)
+    # On PostgreSQL each statement commits by itself (the engine's AUTOCOMMIT), each with
+    # its own snapshot: a user created between the count and the page would be in one and
+    # not the other. REPEATABLE READ makes this request one transaction with one snapshot.
+    # (A SQLite transaction always has one: see database.use_sqlite_transactions.)
     if session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     users = select(User)

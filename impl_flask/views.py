@@ -18,10 +18,10 @@ def list_users():
     """List users."""
     query = schemas.load_list_query(request.args)
     filters = [] if query.email is None else [User.email == query.email]
-    # PostgreSQL's default, READ COMMITTED, gives each statement its own snapshot: a user
-    # created between the count and the page would be in one and not the other. REPEATABLE
-    # READ gives the transaction one snapshot. (A SQLite transaction always has one: see
-    # models.use_sqlite_transactions.)
+    # On PostgreSQL each statement commits by itself (the engine's AUTOCOMMIT), each with
+    # its own snapshot: a user created between the count and the page would be in one and
+    # not the other. REPEATABLE READ makes this request one transaction with one snapshot.
+    # (A SQLite transaction always has one: see models.use_sqlite_transactions.)
     if db.engine.dialect.name == "postgresql":
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     total = db.session.execute(

@@ -56,7 +56,13 @@ from bench.targets import (
     variants,
 )
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT
-from contract_tests.servers import POSTGRES_URL, empty_database, make, running_server
+from contract_tests.servers import (
+    POSTGRES_URL,
+    PrivateClusterError,
+    empty_database,
+    make,
+    running_server,
+)
 from tooling.progress import Progress
 
 NAMES = [implementation.name for implementation in IMPLEMENTATIONS]
@@ -1057,14 +1063,19 @@ def test_the_report_says_where_the_database_is_not_on_loopback(tmp_path: Path) -
         ElementTree.fromstring(path.read_text())  # well-formed, standalone
 
 
-def test_the_bench_holds_its_own_connection_to_each_database() -> None:
-    """Seeding checks and resets use a connection held from the database's creation on, so
-    that they never wait for one while the targets' pools take every connection there is;
-    a database behind the delay proxy is PostgreSQL, checked and reset directly."""
+def needs_postgresql() -> None:
+    """Skip the test unless the contract suite's PostgreSQL server answers."""
     try:
         psycopg.connect(POSTGRES_URL, connect_timeout=5).close()
     except psycopg.OperationalError as error:
         pytest.skip(f"no PostgreSQL at {POSTGRES_URL}: {error}")
+
+
+def test_the_bench_holds_its_own_connection_to_each_database() -> None:
+    """Seeding checks and resets use a connection held from the database's creation on, so
+    that they never wait for one while the targets' pools take every connection there is;
+    a database behind the delay proxy is PostgreSQL, checked and reset directly."""
+    needs_postgresql()
     with fresh_database("postgresql-1ms") as url, connect(url) as first, connect(url) as second:
         assert first is second is databases.HELD[url]
         (name,) = first.execute("SELECT current_database()").fetchone()
@@ -1125,3 +1136,49 @@ def test_a_group_takes_a_servers_entries_all_or_none(monkeypatch: pytest.MonkeyP
         "postgresql django", "postgresql-1ms django", "postgresql fastapi",
         "postgresql-1ms fastapi",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["flask", "django", "fastapi"])
+def test_a_get_one_costs_two_database_round_trips(name: str) -> None:
+    """On PostgreSQL each implementation reads a user in two round trips: the check of the
+    pooled connection (SQLAlchemy's pre-ping, Django's health check), then the SELECT, in
+    autocommit: no BEGIN and no ROLLBACK around it. Counted by the delay proxy at 0 ms."""
+    needs_postgresql()
+    (target,) = [target for target in targets() if target.name == name]
+    with (
+        fresh_database("postgresql") as url,
+        latency.proxy_in_front(url, 0) as proxy,
+        servers.started(target, proxy.url(url), workers=1) as base_url,
+        httpx.Client(base_url=base_url, timeout=30) as client,
+    ):
+        created = client.post("/api/users", json={"name": "A", "email": "a@example.com"})
+        path = created.headers["Location"]
+        # After these the server's connection is open, and psycopg (Flask, FastAPI) has
+        # prepared the statements run five times, which costs a round trip once.
+        for _ in range(10):
+            assert client.get(path).status_code == 200
+        proxy.counters(reset=True)
+        for _ in range(20):
+            assert client.get(path).status_code == 200
+        counted = proxy.counters()
+    assert counted == {"connections": 0, "round_trips": 40}
+
+
+def test_the_bench_runs_postgresql_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run makes its PostgreSQL databases on a private cluster, room for every target's
+    pools at once, and back on the shared server once it stops; not with
+    --shared-postgresql, nor when it runs on SQLite only."""
+    progress = Progress(io.StringIO())
+    for argv in (["--shared-postgresql"], ["--databases", "sqlite"]):
+        with run.postgresql_of_its_own(parse_arguments(["--quick", *argv]), progress):
+            assert databases.SERVER_URL == POSTGRES_URL
+    try:
+        stack = run.postgresql_of_its_own(parse_arguments(["--quick"]), progress)
+    except PrivateClusterError as error:
+        pytest.skip(str(error))
+    with stack, databases.connect(databases.SERVER_URL) as connection:
+        assert databases.SERVER_URL != POSTGRES_URL
+        (limit,) = connection.execute("SHOW max_connections").fetchone()
+        (fsync,) = connection.execute("SHOW fsync").fetchone()
+    assert (limit, fsync) == ("1000", "on")
+    assert databases.SERVER_URL == POSTGRES_URL
