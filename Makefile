@@ -17,15 +17,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 IMPLS := flask django fastapi
 
-# How each implementation creates its tables, and its production server.
-INIT_DB_flask = $(BIN)/flask --app impl_flask init-db
+# How each implementation migrates the database, with its own tool, and its production server.
+INIT_DB_flask = $(BIN)/flask --app impl_flask db upgrade
 SERVER_flask = $(BIN)/gunicorn --config impl_flask/gunicorn.conf.py --bind $(HOST):$(PORT) \
   "impl_flask:create_app()"
 # (From impl_django/, as gunicorn --chdir serves it: a relative SQLite path means one file.)
 INIT_DB_django = cd impl_django && $(BIN)/python manage.py migrate --noinput --fake-initial
 SERVER_django = $(BIN)/gunicorn --config impl_django/gunicorn.conf.py --chdir impl_django \
   --bind $(HOST):$(PORT) project.wsgi
-INIT_DB_fastapi = $(BIN)/python -m impl_fastapi.database
+INIT_DB_fastapi = $(BIN)/alembic --config impl_fastapi/alembic.ini upgrade head
 # uvloop (uvicorn's standard extra), which sets TCP_NODELAY on every connection; h11 through
 # a protocol whose own 400 is Problem Details (httptools, the other protocol of the extra,
 # refuses a method it does not know, BREW say, with 400 where the contract wants 405). h11
@@ -51,6 +51,8 @@ check-impl:
 	@case " $(IMPLS) " in *" $(IMPL) "*) ;; \
 	  *) echo "IMPL must be one of: $(IMPLS) (got '$(IMPL)')" >&2; exit 2;; esac
 
+# Any database to the current schema, keeping its rows: an empty one, one that create_all()
+# made before the migrations, one that another implementation migrated (docs/one-database.md).
 init-db: install check-impl
 	$(INIT_DB_$(IMPL))
 

@@ -1,8 +1,8 @@
 """The one list of implementations that the contract suite runs against.
 
 Adding an implementation is one entry here: how to build its app in-process
-(with its tables created in the database named by ``DATABASE_URL``), and its
-name for ``make serve IMPL=...``. Nothing else in the suite knows about it.
+(with the database named by ``DATABASE_URL`` migrated, as ``make init-db`` does),
+and its name for ``make serve IMPL=...``. Nothing else in the suite knows about it.
 """
 
 import os
@@ -40,20 +40,23 @@ def database_url(url: str) -> Iterator[None]:
 
 
 def build_fastapi() -> Any:
-    """FastAPI: the module-level app; tables from ``create_db_and_tables``."""
-    from impl_fastapi.database import create_db_and_tables
+    """FastAPI: the module-level app; tables from Alembic's ``upgrade head``."""
+    from alembic import command
+    from alembic.config import Config
+
     from impl_fastapi.main import app
 
-    create_db_and_tables()  # the engine's first use: DATABASE_URL is read now, not on import
+    # migrations/env.py makes the engine's first use: DATABASE_URL is read now, not on import.
+    command.upgrade(Config(ROOT / "impl_fastapi" / "alembic.ini"), "head")
     return app
 
 
 def build_flask() -> Any:
-    """Flask: the application factory; tables from the ``init-db`` command."""
+    """Flask: the application factory; tables from Flask-Migrate's ``db upgrade`` command."""
     from impl_flask import create_app
 
     app = create_app()
-    result = app.test_cli_runner().invoke(args=["init-db"])
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     return app
 

@@ -1,4 +1,4 @@
-"""The engine and the per-request session; `python -m impl_fastapi.database` creates the table."""
+"""The engine and the per-request session; Alembic creates the table (alembic.ini, migrations/)."""
 
 import sqlite3
 from collections.abc import Iterator
@@ -7,9 +7,8 @@ from typing import Annotated
 
 from fastapi import Depends
 from sqlalchemy import Connection, Engine, event
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-from . import models  # noqa: F401  (registers the users table on SQLModel.metadata)
 from .settings import DEFAULT_DATABASE, DEFAULT_DATABASE_URL, get_settings
 
 # Each session holds at most one connection, and SessionDep lets at most POOL_SIZE sessions
@@ -71,11 +70,6 @@ def begin_sqlite_transaction(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def create_db_and_tables() -> None:
-    """Create the users table if it does not exist."""
-    SQLModel.metadata.create_all(get_engine())
-
-
 def get_session() -> Iterator[Session]:
     """Give a request its own session, closed once its response is made."""
     # A session expires every object when it commits, and reading one afterwards reloads it
@@ -93,7 +87,3 @@ def get_session() -> Iterator[Session]:
 # without taking a thread, so none ever waits for a connection; scope="function" closes the
 # session, and frees its place, once the response is made, before it is sent.
 SessionDep = Annotated[Session, Depends(get_session, scope="function", max_concurrency=POOL_SIZE)]
-
-
-if __name__ == "__main__":
-    create_db_and_tables()

@@ -18,7 +18,7 @@ from . import contract, views
 from .models import (
     begin_sqlite_transaction,
     db,
-    init_db_command,
+    migrate,
     set_journal_mode,
     use_sqlite_transactions,
 )
@@ -66,7 +66,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             event.listen(db.engine, "begin", begin_sqlite_transaction)
     # Before the blueprint: its routes use the contract layer's user_id converter.
     contract.init_app(app)
-    app.cli.add_command(init_db_command)
+    migrate.init_app(app)  # the `flask db` commands: `flask db upgrade` migrates the database
     app.register_blueprint(views.bp)
 
     return app

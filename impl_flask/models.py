@@ -1,10 +1,10 @@
-"""The users table, mapped with Flask-SQLAlchemy, and the command that creates it."""
+"""The users table, mapped with Flask-SQLAlchemy, and its migrations (Flask-Migrate)."""
 
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 
-import click
-from flask.cli import with_appcontext
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import BigInteger, Connection, DateTime, Identity, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -64,9 +64,11 @@ class User(db.Model):
     )
 
 
-@click.command("init-db")
-@with_appcontext  # `flask init-db` pushes an app context, app.test_cli_runner() does not
-def init_db_command() -> None:
-    """Create the users table if it does not exist yet."""
-    db.create_all()
-    click.echo("The users table is ready.")  # create_all() skips a table that exists
+# Alembic's migrations of the table, applied by `flask db upgrade`. In this package, so that the
+# implementation stays self-contained and the command finds them from any working directory.
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# Alembic records the revision a database is at in a table, alembic_version by default, and
+# FastAPI's Alembic history shares the database: each history names its own table. Migrate
+# passes the keyword arguments it does not take itself on to Alembic's context.configure().
+migrate = Migrate(db=db, directory=MIGRATIONS, version_table="alembic_version_flask")

@@ -2,12 +2,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from impl_fastapi.database import get_session
 from impl_fastapi.main import app
+
+ALEMBIC_INI = Path(__file__).parents[1] / "alembic.ini"
 
 
 def client_on(engine: Engine) -> Iterator[TestClient]:
@@ -24,11 +28,15 @@ def client_on(engine: Engine) -> Iterator[TestClient]:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    """A test client on a fresh SQLite file with the users table."""
+    """A test client on a fresh SQLite file, migrated as `alembic upgrade head` does."""
     engine = create_engine(
         f"sqlite:///{tmp_path / 'users.sqlite3'}", connect_args={"check_same_thread": False}
     )
-    SQLModel.metadata.create_all(engine)
+    with engine.begin() as connection:
+        config = Config(ALEMBIC_INI)
+        # migrations/env.py migrates this connection's database, not the app's engine's.
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
     yield from client_on(engine)
     engine.dispose()
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import pytest
 import yaml
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.dialects import postgresql
@@ -34,6 +35,11 @@ def run_python(database: Path, *args: str) -> str:
     return result.stdout
 
 
+def alembic(database: Path, *args: str) -> str:
+    """Run Alembic's command line on a SQLite file, as `make init-db` runs it."""
+    return run_python(database, "-m", "alembic", "--config", "impl_fastapi/alembic.ini", *args)
+
+
 def test_the_app_starts_without_touching_the_database(tmp_path: Path) -> None:
     database = tmp_path / "users.sqlite3"
     code = (
@@ -54,17 +60,28 @@ def test_the_app_starts_without_touching_the_database(tmp_path: Path) -> None:
     assert run_python(database, "-c", code).split() == ["503", "5"]
 
 
-def test_the_create_tables_command_makes_the_users_table(tmp_path: Path) -> None:
+def test_alembic_upgrade_makes_the_users_table_and_can_run_again(tmp_path: Path) -> None:
     database = tmp_path / "users.sqlite3"
-    run_python(database, "-m", "impl_fastapi.database")
-    run_python(database, "-m", "impl_fastapi.database")  # and it can run again
+    alembic(database, "upgrade", "head")
+    alembic(database, "upgrade", "head")  # and it can run again
     with sqlite3.connect(database) as connection:
         (ddl,) = connection.execute("SELECT sql FROM sqlite_master WHERE name = 'users'").fetchone()
+        versions = connection.execute("SELECT version_num FROM alembic_version_fastapi").fetchall()
     assert "id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT" in ddl
     assert "name VARCHAR(100) NOT NULL" in ddl
     assert "email VARCHAR(254) NOT NULL" in ddl
     assert "created_at DATETIME NOT NULL" in ddl
     assert "UNIQUE (email)" in ddl
+    head = ScriptDirectory(str(ROOT / "impl_fastapi" / "migrations")).get_current_head()
+    assert versions == [(head,)]
+
+
+def test_the_migrations_match_the_models(tmp_path: Path) -> None:
+    # As Django's `makemigrations --check`: the models are the source of truth, and a change
+    # to them without its migration fails here (`alembic revision --autogenerate` writes it).
+    database = tmp_path / "users.sqlite3"
+    alembic(database, "upgrade", "head")
+    alembic(database, "check")  # exits 1 if autogenerate would write a migration
 
 
 def test_the_postgresql_table() -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect
@@ -16,14 +18,14 @@ from sqlalchemy.schema import CreateTable
 from impl_flask import create_app
 from impl_flask.contract.paths import UserIdConverter
 from impl_flask.contract.rules import MAX_ID
-from impl_flask.models import User, db
+from impl_flask.models import MIGRATIONS, User, db
 
 
 def test_create_app_touches_no_database(tmp_path: Path) -> None:
     database = tmp_path / "users.sqlite3"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}"})
     assert not database.exists()
-    # Before init-db the table is missing: the request fails as unavailable, not with a 500.
+    # Before `flask db upgrade` there is no table: the request fails as unavailable, not a 500.
     response = app.test_client().get("/api/users")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
@@ -56,11 +58,21 @@ def test_the_pool_has_one_connection_per_server_thread(
         assert db.engine.pool._max_overflow == 0  # no public accessor
 
 
-def test_init_db_creates_the_table_and_can_run_again(app: Flask) -> None:
-    result = app.test_cli_runner().invoke(args=["init-db"])
+def test_db_upgrade_creates_the_table_and_can_run_again(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])  # the fixture's was the first
     assert result.exit_code == 0, result.output
-    with app.app_context():
-        assert inspect(db.engine).has_table("users")
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    with app.app_context(), db.engine.connect() as connection:
+        assert inspect(connection).has_table("users")
+        options = {"version_table": "alembic_version_flask"}
+        assert MigrationContext.configure(connection, opts=options).get_current_heads() == (head,)
+
+
+def test_the_migrations_match_the_models(app: Flask) -> None:
+    # As Django's `makemigrations --check`: the models are the source of truth, and a change
+    # to them without its migration fails here (`flask db migrate` writes it).
+    result = app.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output
 
 
 def test_table_ddl_on_both_dialects() -> None:
