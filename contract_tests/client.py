@@ -19,6 +19,8 @@ T = TypeVar("T")
 
 TITLES = {
     400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     408: "Request Timeout",
@@ -99,10 +101,19 @@ def check_response(response: httpx.Response) -> None:
 
 
 class ApiClient:
-    """A thin wrapper that sends raw requests and checks each response."""
+    """A thin wrapper that sends raw requests and checks each response.
 
-    def __init__(self, http: httpx.Client) -> None:
+    With a ``token``, every request carries ``Authorization: Bearer <token>``
+    unless it names its own ``Authorization`` header.
+    """
+
+    def __init__(self, http: httpx.Client, token: str | None = None) -> None:
         self.http = http
+        self.token = token
+
+    def as_user(self, token: str | None) -> "ApiClient":
+        """The same connection, signed in with ``token`` (``None``: anonymous)."""
+        return ApiClient(self.http, token)
 
     def request(
         self,
@@ -117,6 +128,8 @@ class ApiClient:
     ) -> httpx.Response:
         """Send a request; ``body`` is sent as ``application/json``."""
         headers = dict(headers or {})
+        if self.token is not None and not any(key.lower() == "authorization" for key in headers):
+            headers["Authorization"] = f"Bearer {self.token}"
         if body is not None:
             content = json.dumps(body).encode()
             content_type = content_type or "application/json"

@@ -63,6 +63,14 @@ hypothesis.settings.register_profile(
 hypothesis.settings.register_profile("dev", deadline=None, print_blob=True)
 hypothesis.settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
+# One signing key for every implementation the suite starts, in-process or as a server, so
+# that they accept each other's tokens; and argon2id at its cheapest, since the suite signs
+# up thousands of users (docs/sign-in.md: every implementation verifies any parameters).
+os.environ.setdefault("JWT_SECRET", "contract-suite-signing-key-" + "0" * 32)
+os.environ.setdefault("ARGON2_MEMORY_COST", "8")
+os.environ.setdefault("ARGON2_TIME_COST", "1")
+os.environ.setdefault("ARGON2_PARALLELISM", "1")
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("contract")
@@ -248,7 +256,7 @@ def api(request: pytest.FixtureRequest, target: Target) -> Iterator[ApiClient]:
     """
     with ExitStack() as stack:
         if not target.compared:
-            yield ApiClient(stack.enter_context(http_client(target)))
+            yield signed_in(ApiClient(stack.enter_context(http_client(target))))
             return
         fanout = Fanout(
             {member.name: stack.enter_context(http_client(member)) for member in target.compared}
@@ -258,6 +266,13 @@ def api(request: pytest.FixtureRequest, target: Target) -> Iterator[ApiClient]:
         comparison = Comparison(target.name, mode, fanout, load_known_differences())
         request.config.stash[COMPARISONS][target.name] = comparison
         yield ApiClient(fanout)
+
+
+def signed_in(api: ApiClient) -> ApiClient:
+    """``api`` as a user of the session's own, for the operations that need a token."""
+    from contract_tests.test_success import sign_up
+
+    return sign_up(api, name="Session reader")[1]
 
 
 @pytest.fixture

@@ -15,12 +15,29 @@ def unique_email(domain: str = "example.com") -> str:
     return f"user-{uuid.uuid4().hex[:12]}@{domain}"
 
 
+# A password that the contract accepts (15 to 128 characters after NFKC).
+PASSWORD = "correct horse battery"
+
+
 def create_user(api: ApiClient, **members: str) -> dict:
-    """Create a user (any members overridden) and return its body."""
-    body = {"name": "Ada Lovelace", "email": unique_email()} | members
+    """Create a user (any members overridden; the password is PASSWORD) and return its body."""
+    body = {"name": "Ada Lovelace", "email": unique_email(), "password": PASSWORD} | members
     response = api.post("/api/users", body=body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def sign_in(api: ApiClient, email: str, password: str = PASSWORD) -> str:
+    """Take a token for ``email`` from create_token and return it."""
+    response = api.post("/api/tokens", body={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def sign_up(api: ApiClient, **members: str) -> tuple[dict, ApiClient]:
+    """Create a user and sign in: its body, and a client that calls the API as that user."""
+    user = create_user(api, **members)
+    return user, api.as_user(sign_in(api, user["email"], members.get("password", PASSWORD)))
 
 
 def list_users(api: ApiClient, **params: object) -> dict:

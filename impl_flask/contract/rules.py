@@ -14,6 +14,9 @@ MAX_DEPTH = 64  # arrays and objects nested in a body
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
 LIMIT_DEFAULT, LIMIT_MAX = 20, 100
+# A password's length in code points, after Unicode NFKC normalisation (NIST SP 800-63B-4).
+PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 15, 128
+TOKEN_LIFETIME_SECONDS = 900
 
 # The `pattern`s of the spec's UserName and Email, verbatim. Apply them as full matches:
 # with Python's re.match() or re.search(), "$" would also accept a trailing newline.
@@ -33,6 +36,8 @@ INTEGER_PATTERN = r"-?[0-9]+"
 # Large" and "Unprocessable Entity".
 TITLES = {
     400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     408: "Request Timeout",
@@ -51,6 +56,8 @@ TITLES = {
 # a detail never repeats the input, a traceback, a file path or SQL.
 DETAILS = {
     400: "The body is not JSON: UTF-8, no NaN or Infinity, at most 64 levels deep.",
+    401: "This operation needs Authorization: Bearer <token>, from POST /api/tokens.",
+    403: "Only the user itself may change or delete this user.",
     404: "Nothing exists at this path.",
     405: "This path does not support this method; Allow lists the ones it does.",
     409: "Another user already has this email.",
@@ -60,6 +67,15 @@ DETAILS = {
     500: "The server failed to answer this request.",
     503: "The database cannot be reached; try again after Retry-After seconds.",
 }
+
+# The detail of create_token's 401: the same for an unknown email, a wrong password and a
+# user who has no password yet.
+SIGN_IN_FAILED = "The email or the password is wrong."
+
+# WWW-Authenticate on a 401 (RFC 6750 section 3): no bearer token sent, or one that is
+# malformed, badly signed, expired or revoked.
+WWW_AUTHENTICATE = "Bearer"
+WWW_AUTHENTICATE_INVALID_TOKEN = 'Bearer error="invalid_token"'
 
 # The detail of a 400 that is not about the body: the server's own refusal of the request
 # (a Host that is no host name, or one not allowed).
