@@ -7,7 +7,8 @@
 #   make test                           the contract suite against all three, and their own tests
 #   make lint                           ruff, the spec validator and Spectral
 #
-# DATABASE_URL chooses the database (default: a SQLite file in impl_*/var/).
+# DATABASE_URL chooses the database (default: a SQLite file in impl_*/var/); JWT_SECRET the key
+# that signs tokens (default: a new one each run).
 
 PYTHON ?= python3
 VENV := .venv
@@ -16,6 +17,15 @@ IMPL ?= fastapi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 IMPLS := flask django fastapi
+
+# The key that signs the bearer tokens (docs/sign-in.md). Unset, each make run draws one, so
+# tokens last until the server stops; implementations that share a database and should accept
+# each other's tokens need one key: `export JWT_SECRET=$(python3 -c 'import secrets;
+# print(secrets.token_urlsafe(32))')` first.
+ifndef JWT_SECRET
+JWT_SECRET := $(shell $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))')
+endif
+export JWT_SECRET
 
 # How each implementation migrates the database, with its own tool, and its production server.
 INIT_DB_flask = $(BIN)/flask --app impl_flask db upgrade
@@ -37,7 +47,7 @@ SERVER_fastapi = $(BIN)/uvicorn --loop uvloop --http impl_fastapi.contract.serve
 .PHONY: help install check-impl compare bench serve edge init-db server test lint format lock clean
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 $(VENV)/.installed: requirements.lock
 	@echo "Installing the pinned Python packages into $(VENV)/ ..."

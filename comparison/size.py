@@ -90,7 +90,9 @@ def measure_implementation(name: str, root: Path = ROOT) -> list[FileSize]:
     """Return the size of every file of an implementation."""
     sizes = []
     for path in implementation_files(name, root):
-        analysis = SourceAnalysis.from_file(str(path), group=name)
+        # Every file here is UTF-8: pygount's guess ("automatic") takes a file whose first
+        # non-ASCII character comes late for cp1252, and then fails to read it.
+        analysis = SourceAnalysis.from_file(str(path), group=name, encoding="utf-8")
         relative = path.relative_to(root).as_posix()
         # pygount names files without a language __empty__, __binary__ and so on.
         language = analysis.language.strip("_")

@@ -6,7 +6,8 @@ the first one's response goes back to the test (whose own assertions run on it
 as usual), and the responses are compared field by field: the status, the media
 type, the ``Allow`` header (as a set, or absent), the ``Location`` header, the
 two security headers, and the JSON body, parsed and compared member by member,
-in order. When the status differs, only the status is reported for that request.
+in order, and the ``WWW-Authenticate`` header. When the status differs, only the
+status is reported for that request.
 
 Normalised before comparing, and nothing else:
 
@@ -15,6 +16,10 @@ Normalised before comparing, and nothing else:
 - ``detail`` of a Problem Details body and of its ``errors`` items becomes
   ``<detail>``: the contract says that detail texts are for people and tests
   never compare them.
+- ``access_token`` in ``create_token``'s answer becomes ``<access token of
+  {idN}>`` if it is a JWT with the claims the contract lists, ``sub`` naming
+  user ``{idN}``; any other value is compared as it is. Each implementation
+  signs its own token, with its own time, ``jti`` and password hash.
 - User ids become ``{id1}``, ``{id2}``, ... in the order each implementation
   first returns them (in a body or a ``Location``), and requests that name a
   user get each implementation's own id for it. Ids are normalised rather than
@@ -24,6 +29,11 @@ Normalised before comparing, and nothing else:
   counter, which the contract says must never hand an id out again. Numbering
   in order of appearance still tells an id that is reused, or users listed in
   another order, apart.
+
+Tokens are mapped as ids are: the token that the first implementation's
+``create_token`` answered stands, in ``Authorization: Bearer <token>``, for the
+one that each other implementation answered to the same request. A token that
+no ``create_token`` answered (a test's forgery) goes to all of them as it is.
 
 Everything else of a request is sent as the test wrote it, to each
 implementation alike: a test's unique emails are drawn once, so every database
@@ -42,17 +52,17 @@ import json
 import re
 import threading
 import tomllib
-import uuid
 from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import jwt
 import pytest
 
 from contract_tests.client import ApiClient, media_type
 from contract_tests.implementations import ROOT
-from contract_tests.test_success import CREATED_AT
+from contract_tests.test_success import CREATED_AT, PASSWORD, sign_up
 
 KNOWN_DIFFERENCES = ROOT / "contract_tests" / "known_differences.toml"
 FIELDS = (
@@ -62,12 +72,16 @@ FIELDS = (
     "location",
     "x-content-type-options",
     "cache-control",
+    "www-authenticate",
     "body",
     # A body that differs only in the order of its 422 ``errors`` items.
     "errors order",
 )
 USER_PATH = re.compile(r"/api/users/([1-9][0-9]*)(?=/|$)")
 SYMBOL = re.compile(r"\{id[0-9]+\}")
+# An access token's claims, as the spec lists them ("Sign-in"), and its lifetime (expires_in).
+TOKEN_CLAIMS = {"token_type", "exp", "iat", "jti", "sub", "hash_password"}
+TOKEN_LIFETIME = 900
 # How a failure for differences begins, so that the comparison's report can count them.
 DIFFERENCES_FOUND = "between the implementations, not in known_differences.toml"
 # The most differences that one failure spells out.
@@ -101,8 +115,33 @@ class UserIds:
         return SYMBOL.sub(lambda match: str(self.ids.get(match[0], match[0])), path)
 
 
+def token_shape(token: Any, ids: UserIds) -> Any:
+    """``<access token of {idN}>`` for a JWT with the contract's claims, else ``token``.
+
+    The signature is not checked: against live servers the suite does not know the key.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except (jwt.PyJWTError, TypeError):
+        return token
+    if not (
+        header.get("alg") == "HS256"
+        and set(claims) == TOKEN_CLAIMS
+        and claims["token_type"] == "access"
+        and type(claims["iat"]) is int
+        and claims["exp"] == claims["iat"] + TOKEN_LIFETIME
+        and re.fullmatch(r"[0-9a-f]{32}", str(claims["jti"]))
+        and type(claims["sub"]) is str
+        and re.fullmatch(r"[1-9][0-9]*", claims["sub"])
+        and re.fullmatch(r"[0-9A-F]{32}", str(claims["hash_password"]))
+    ):
+        return token
+    return f"<access token of {ids.symbol(int(claims['sub']))}>"
+
+
 def normalise_json(value: Any, ids: UserIds, *, problem: bool) -> Any:
-    """``value`` with user ids, ``created_at`` and Problem Details texts replaced."""
+    """``value`` with user ids, ``created_at``, tokens and Problem Details texts replaced."""
     if isinstance(value, list):
         return [normalise_json(item, ids, problem=problem) for item in value]
     if not isinstance(value, dict):
@@ -115,6 +154,8 @@ def normalise_json(value: Any, ids: UserIds, *, problem: bool) -> Any:
             normalised[key] = ids.symbol(member)
         elif not problem and key == "created_at" and CREATED_AT.fullmatch(str(member)):
             normalised[key] = "<created_at>"
+        elif not problem and key == "access_token":
+            normalised[key] = token_shape(member, ids)
         else:
             normalised[key] = normalise_json(member, ids, problem=problem)
     return normalised
@@ -154,6 +195,7 @@ def normalise(response: httpx.Response | Exception, ids: UserIds) -> dict[str, A
         "location": location,
         "x-content-type-options": response.headers.get("x-content-type-options"),
         "cache-control": response.headers.get("cache-control"),
+        "www-authenticate": response.headers.get("www-authenticate"),
         "body": body,
         "errors order": unordered,
     }
@@ -205,25 +247,56 @@ def describe(method: str, path: str, params: Any) -> str:
     return f"{method} {path}" + (f"?{query}" if query else "")
 
 
-def empty_database(api: ApiClient) -> None:
-    """Delete every user, through the API itself."""
-    while users := api.get("/api/users", params={"limit": 100}).json()["items"]:
+def empty_database(api: ApiClient, name: str) -> None:
+    """Delete every user through the API, each with its own token: deletes are owner-only.
+
+    So only the users that sign in with the suite's password can go: not those
+    whose password a test changed, nor those that schemathesis signed up in a
+    run without this mode (test_generated.py). A database that keeps any fails
+    the session, since the mode compares databases that start alike.
+    """
+    emptier, as_emptier = sign_up(api, name="Emptier")
+    kept = []  # the users that do not sign in, which stay where they are in the pages
+
+    def page() -> list[dict]:
+        params = {"limit": 100, "offset": len(kept)}
+        users = as_emptier.get("/api/users", params=params).json()["items"]
+        return [user for user in users if user["id"] != emptier["id"]]
+
+    while users := page():
         for user in users:
-            assert api.delete(f"/api/users/{user['id']}").status_code == 204
+            signed_in = api.post("/api/tokens", body={"email": user["email"], "password": PASSWORD})
+            if signed_in.status_code != 200:
+                kept.append(user["email"])
+                continue
+            owner = api.as_user(signed_in.json()["access_token"])
+            assert owner.delete(f"/api/users/{user['id']}").status_code == 204
+    assert as_emptier.delete(f"/api/users/{emptier['id']}").status_code == 204
+    if kept:
+        pytest.fail(
+            f"{name}'s database holds users that do not sign in with the suite's password "
+            f"({len(kept)}, {kept[0]} first), whom the suite cannot delete: the differential "
+            "mode needs an empty database for each implementation (start it on a new one)",
+            pytrace=False,
+        )
 
 
 class Fanout:
     """Stands in for an ApiClient's httpx client: sends every request to every implementation.
 
-    Requests name users by the first implementation's ids; each implementation
-    gets its own ids for them. The first implementation's response goes back.
-    The differences found are in ``differences`` until taken.
+    Requests name users by the first implementation's ids, and carry its tokens;
+    each implementation gets its own ids and tokens for them. The first
+    implementation's response goes back. The differences found are in
+    ``differences`` until taken.
     """
 
     def __init__(self, clients: dict[str, httpx.Client]) -> None:
         self.clients = clients
         self.reference = next(iter(clients))
         self.ids = {name: UserIds() for name in clients}
+        # By the token that the first implementation's create_token answered, the token
+        # that each implementation answered to the same request.
+        self.tokens: dict[str, dict[str, str]] = {}
         self.differences: list[Difference] = []
         self.step = ""
         self.sent = 0
@@ -235,17 +308,16 @@ class Fanout:
     def empty_databases(self) -> None:
         """Empty each implementation's database, and check that they are not one database."""
         apis = {name: ApiClient(client) for name, client in self.clients.items()}
-        for api in apis.values():
-            empty_database(api)
-        probe = {"name": "Probe", "email": f"probe-{uuid.uuid4().hex[:12]}@example.com"}
-        created = apis[self.reference].post("/api/users", body=probe)
-        assert created.status_code == 201, created.text
+        for name, api in apis.items():
+            empty_database(api, name)
+        probe, as_probe = sign_up(apis[self.reference], name="Probe")
+        credentials = {"email": probe["email"], "password": PASSWORD}
         shared = [
             name
             for name, api in apis.items()
-            if api.get("/api/users", params={"email": probe["email"]}).json()["total"]
+            if api.post("/api/tokens", body=credentials).status_code == 200
         ]
-        assert apis[self.reference].delete(created.headers["location"]).status_code == 204
+        assert as_probe.delete(f"/api/users/{probe['id']}").status_code == 204
         if len(shared) > 1:
             pytest.fail(
                 f"{', '.join(shared)} serve one database: the differential mode sends each of "
@@ -307,14 +379,46 @@ class Fanout:
                         self.ids[name].concrete_path(path),
                         content=iter(content) if isinstance(content, list) else content,
                         params=params,
-                        headers=headers,
+                        headers=self.own_headers(name, headers),
                     )
                 except Exception as error:  # a crash is compared like any response
                     responses[name] = error
+            if method == "POST" and path == "/api/tokens":
+                self.remember_tokens(responses)
             self.sent += 1
             self.steps.add(self.step)
             self.compare(method, path, content, params, headers, responses)
         return responses
+
+    def own_headers(self, name: str, headers: dict[str, str] | None) -> dict[str, str] | None:
+        """``headers`` with each token that the first implementation issued made ``name``'s."""
+        if not headers:
+            return headers
+
+        def own(word: re.Match) -> str:
+            return self.tokens.get(word[0], {}).get(name, word[0])
+
+        return {
+            key: re.sub(r"\S+", own, value)
+            if key.lower() == "authorization" and isinstance(value, str)
+            else value
+            for key, value in headers.items()
+        }
+
+    def remember_tokens(self, responses: dict[str, httpx.Response | Exception]) -> None:
+        """Map the token that the first implementation issued to each one's, from their answers."""
+        tokens = {}
+        for name, response in responses.items():
+            if isinstance(response, Exception) or response.status_code != 200:
+                continue
+            try:
+                token = response.json()["access_token"]
+            except (ValueError, TypeError, KeyError):
+                continue  # compared, and so reported, as any other body
+            if isinstance(token, str):
+                tokens[name] = token
+        if self.reference in tokens:
+            self.tokens[tokens[self.reference]] = tokens
 
     def compare(
         self,

@@ -265,7 +265,7 @@ def api(request: pytest.FixtureRequest, target: Target) -> Iterator[ApiClient]:
         mode = _mode_of(target.name, request.config)
         comparison = Comparison(target.name, mode, fanout, load_known_differences())
         request.config.stash[COMPARISONS][target.name] = comparison
-        yield ApiClient(fanout)
+        yield signed_in(ApiClient(fanout))
 
 
 def signed_in(api: ApiClient) -> ApiClient:

@@ -32,6 +32,12 @@ def address(target: Target) -> tuple[str, int]:
     return url.hostname, port
 
 
+def signed(request: bytes, token: str) -> bytes:
+    """``request`` with ``Authorization: Bearer <token>`` as its first header line."""
+    request_line, crlf, rest = request.partition(b"\r\n")
+    return request_line + crlf + f"Authorization: Bearer {token}\r\n".encode() + rest
+
+
 def exchange(target: Target, request: bytes) -> httpx.Response:
     """Send ``request`` as raw bytes to a live target; return its answer, checked as all are."""
     method = request.partition(b" ")[0].decode()

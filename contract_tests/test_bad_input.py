@@ -5,9 +5,16 @@ import uuid
 
 import pytest
 
-from contract_tests.client import ApiClient, assert_problem
+from contract_tests.client import ApiClient, assert_problem, check_response
 from contract_tests.plugin import Target
-from contract_tests.test_success import MAX_ID, create_user, list_users, unique_email
+from contract_tests.test_success import (
+    MAX_ID,
+    PASSWORD,
+    create_user,
+    list_users,
+    sign_up,
+    unique_email,
+)
 
 BODY_METHODS = ["POST", "PUT", "PATCH"]
 ALLOW = {
@@ -20,9 +27,13 @@ MAX_BODY = 65536
 ECHO = "ECHO" + uuid.uuid4().hex
 
 
-def body_path(api: ApiClient, method: str) -> str:
-    """Where ``method`` takes a body: the collection, or an existing user."""
-    return "/api/users" if method == "POST" else f"/api/users/{create_user(api)['id']}"
+def body_path(api: ApiClient, method: str) -> tuple[str, ApiClient]:
+    """Where ``method`` takes a body, and who sends it: anyone to the collection (sign-up
+    needs no token), or a new user to its own path, so that only the body is wrong."""
+    if method == "POST":
+        return "/api/users", api
+    user, owner = sign_up(api)
+    return f"/api/users/{user['id']}", owner
 
 
 def padded(body: dict, size: int) -> bytes:
@@ -80,8 +91,10 @@ def test_malformed_id_is_404(api: ApiClient, user_id: str) -> None:
 
 
 def test_missing_user_is_404(api: ApiClient) -> None:
-    user = create_user(api)
-    assert api.delete(f"/api/users/{user['id']}").status_code == 204
+    user, owner = sign_up(api)
+    assert owner.delete(f"/api/users/{user['id']}").status_code == 204
+    # The owner's token went with the user (a 401): another user, signed in, asks; 404 (no
+    # such user) comes before 403 (not the owner).
     for user_id in [user["id"], MAX_ID]:
         path = f"/api/users/{user_id}"
         for method in ["GET", "HEAD", "DELETE"]:
@@ -129,13 +142,13 @@ def test_method_with_a_digit_is_405_or_refused_at_the_edge(api: ApiClient, targe
 
 @pytest.mark.parametrize("method", BODY_METHODS)
 def test_body_over_64_kib_is_413(api: ApiClient, method: str) -> None:
-    path = body_path(api, method)
-    body = {"name": "big", "email": unique_email()}
-    response = api.request(
+    path, sender = body_path(api, method)
+    body = {"name": "big", "email": unique_email(), "password": PASSWORD}
+    response = sender.request(
         method, path, content=padded(body, MAX_BODY + 1), content_type="application/json"
     )
     assert_problem(response, 413)
-    response = api.request(
+    response = sender.request(
         method, path, content=b"x" * (10 * MAX_BODY), content_type="application/json"
     )
     assert_problem(response, 413)
@@ -143,7 +156,7 @@ def test_body_over_64_kib_is_413(api: ApiClient, method: str) -> None:
 
 
 def test_body_of_exactly_64_kib_is_accepted(api: ApiClient) -> None:
-    body = {"name": "exact", "email": unique_email()}
+    body = {"name": "exact", "email": unique_email(), "password": PASSWORD}
     response = api.post(
         "/api/users", content=padded(body, MAX_BODY), content_type="application/json"
     )
@@ -154,7 +167,9 @@ def test_chunked_body_over_64_kib_is_413(api: ApiClient) -> None:
     def chunks():
         for _ in range(3):
             yield b" " * MAX_BODY
-        yield json.dumps({"name": "chunked", "email": unique_email()}).encode()
+        yield json.dumps(
+            {"name": "chunked", "email": unique_email(), "password": PASSWORD}
+        ).encode()
 
     response = api.http.post(
         "/api/users", content=chunks(), headers={"Content-Type": "application/json"}
@@ -185,9 +200,9 @@ def test_chunked_body_over_64_kib_is_413(api: ApiClient) -> None:
 def test_body_that_is_not_json_media_type_is_415(
     api: ApiClient, method: str, content_type: str | None
 ) -> None:
-    path = body_path(api, method)
-    body = json.dumps({"name": "form", "email": unique_email()}).encode()
-    assert_problem(api.request(method, path, content=body, content_type=content_type), 415)
+    path, sender = body_path(api, method)
+    body = json.dumps({"name": "form", "email": unique_email(), "password": PASSWORD}).encode()
+    assert_problem(sender.request(method, path, content=body, content_type=content_type), 415)
 
 
 def test_json_media_type_parameters_and_case_are_accepted(api: ApiClient) -> None:
@@ -196,7 +211,8 @@ def test_json_media_type_parameters_and_case_are_accepted(api: ApiClient) -> Non
         "Application/JSON",
         "application/json;charset=UTF-8",
     ]:
-        body = json.dumps({"name": "typed", "email": unique_email()}).encode()
+        body = json.dumps({"name": "typed", "email": unique_email(), "password": PASSWORD})
+        body = body.encode()
         assert api.post("/api/users", content=body, content_type=content_type).status_code == 201
 
 
@@ -229,9 +245,8 @@ NOT_JSON = {
 @pytest.mark.parametrize("method", BODY_METHODS)
 @pytest.mark.parametrize("raw", NOT_JSON.values(), ids=NOT_JSON.keys())
 def test_body_that_is_not_json_is_400(api: ApiClient, method: str, raw: bytes) -> None:
-    response = api.request(
-        method, body_path(api, method), content=raw, content_type="application/json"
-    )
+    path, sender = body_path(api, method)
+    response = sender.request(method, path, content=raw, content_type="application/json")
     assert_problem(response, 400)
     assert ECHO not in response.text
 
@@ -250,9 +265,8 @@ def test_64_levels_of_nesting_are_json(api: ApiClient) -> None:
 )
 def test_body_that_is_not_an_object_is_422(api: ApiClient, method: str, body: object) -> None:
     raw = json.dumps(body).encode()
-    response = api.request(
-        method, body_path(api, method), content=raw, content_type="application/json"
-    )
+    path, sender = body_path(api, method)
+    response = sender.request(method, path, content=raw, content_type="application/json")
     assert_problem(response, 422, pointers={"#"})
 
 
@@ -304,17 +318,17 @@ BAD_EMAILS = [
 @pytest.mark.parametrize("name", BAD_NAMES, ids=repr)
 def test_bad_name_is_422(api: ApiClient, name: object) -> None:
     email = unique_email()
-    response = api.post("/api/users", body={"name": name, "email": email})
+    response = api.post("/api/users", body={"name": name, "email": email, "password": PASSWORD})
     assert_problem(response, 422, pointers={"#/name"})
     assert ECHO not in response.text
-    user = create_user(api)
+    user, owner = sign_up(api)
     assert_problem(
-        api.put(f"/api/users/{user['id']}", body={"name": name, "email": email}),
+        owner.put(f"/api/users/{user['id']}", body={"name": name, "email": email}),
         422,
         pointers={"#/name"},
     )
     assert_problem(
-        api.patch(f"/api/users/{user['id']}", body={"name": name}), 422, pointers={"#/name"}
+        owner.patch(f"/api/users/{user['id']}", body={"name": name}), 422, pointers={"#/name"}
     )
     assert api.get(f"/api/users/{user['id']}").json() == user
     assert list_users(api, email=email)["total"] == 0
@@ -322,34 +336,45 @@ def test_bad_name_is_422(api: ApiClient, name: object) -> None:
 
 @pytest.mark.parametrize("email", BAD_EMAILS, ids=repr)
 def test_bad_email_is_422(api: ApiClient, email: object) -> None:
-    response = api.post("/api/users", body={"name": "a", "email": email})
+    response = api.post("/api/users", body={"name": "a", "email": email, "password": PASSWORD})
     assert_problem(response, 422, pointers={"#/email"})
     assert ECHO not in response.text
-    user = create_user(api)
+    user, owner = sign_up(api)
     assert_problem(
-        api.put(f"/api/users/{user['id']}", body={"name": "a", "email": email}),
+        owner.put(f"/api/users/{user['id']}", body={"name": "a", "email": email}),
         422,
         pointers={"#/email"},
     )
     assert_problem(
-        api.patch(f"/api/users/{user['id']}", body={"email": email}), 422, pointers={"#/email"}
+        owner.patch(f"/api/users/{user['id']}", body={"email": email}), 422, pointers={"#/email"}
     )
     assert api.get(f"/api/users/{user['id']}").json() == user
 
 
 def test_missing_members_are_422(api: ApiClient) -> None:
-    assert_problem(api.post("/api/users", body={}), 422, pointers={"#/name", "#/email"})
-    assert_problem(api.post("/api/users", body={"name": "a"}), 422, pointers={"#/email"})
-    assert_problem(api.post("/api/users", body={"email": unique_email()}), 422, pointers={"#/name"})
-    user = create_user(api)
+    # Sign-up needs all three members; a replace, name and email (a password is optional).
+    everything = {"#/name", "#/email", "#/password"}
+    assert_problem(api.post("/api/users", body={}), 422, pointers=everything)
+    members = {"name": "a", "email": unique_email(), "password": PASSWORD}
+    for member in members:
+        body = {key: value for key, value in members.items() if key != member}
+        assert_problem(api.post("/api/users", body=body), 422, pointers={f"#/{member}"})
+    assert_problem(
+        api.post("/api/users", body={"name": "a"}), 422, pointers=everything - {"#/name"}
+    )
+    assert list_users(api, email=members["email"])["total"] == 0
+    user, owner = sign_up(api)
     path = f"/api/users/{user['id']}"
-    assert_problem(api.put(path, body={"name": "a"}), 422, pointers={"#/email"})
-    assert_problem(api.put(path, body={}), 422, pointers={"#/name", "#/email"})
+    assert_problem(owner.put(path, body={"name": "a"}), 422, pointers={"#/email"})
+    assert_problem(
+        owner.put(path, body={"name": "a", "password": PASSWORD}), 422, pointers={"#/email"}
+    )
+    assert_problem(owner.put(path, body={}), 422, pointers={"#/name", "#/email"})
     assert api.get(path).json() == user
 
 
 def test_every_bad_member_is_named(api: ApiClient) -> None:
-    body = {"zeta": 1, "name": "", "email": "nope", "alpha": 2}
+    body = {"zeta": 1, "name": "", "email": "nope", "password": PASSWORD, "alpha": 2}
     response = api.post("/api/users", body=body)
     assert_problem(response, 422, pointers={"#/name", "#/email", "#/zeta", "#/alpha"})
     # In the contract's order: name, email, then unknown members as the body has them.
@@ -364,23 +389,29 @@ def test_every_bad_member_is_named(api: ApiClient) -> None:
 
 @pytest.mark.parametrize("method", BODY_METHODS)
 def test_mass_assignment_is_422_and_changes_nothing(api: ApiClient, method: str) -> None:
-    user = create_user(api)
-    path = "/api/users" if method == "POST" else f"/api/users/{user['id']}"
+    user, owner = sign_up(api)
+    path, sender = ("/api/users", api) if method == "POST" else (f"/api/users/{user['id']}", owner)
     email = unique_email()
-    extra = {"id": user["id"] + 1000, "created_at": "2000-01-01T00:00:00.000000Z", "is_admin": True}
-    response = api.request(method, path, body={"name": "Mallory", "email": email} | extra)
-    assert_problem(response, 422, pointers={"#/id", "#/created_at", "#/is_admin"})
+    # The stored hash is no member either: a client may set a password, never its hash.
+    extra = {
+        "id": user["id"] + 1000,
+        "created_at": "2000-01-01T00:00:00.000000Z",
+        "is_admin": True,
+        "password_hash": "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+    }
+    valid = {"name": "Mallory", "email": email, "password": PASSWORD}
+    response = sender.request(method, path, body=valid | extra)
     assert_problem(
-        api.request(method, path, body={"name": "Mallory", "email": email, "id": None}),
-        422,
-        pointers={"#/id"},
+        response, 422, pointers={"#/id", "#/created_at", "#/is_admin", "#/password_hash"}
     )
-    assert api.get(f"/api/users/{user['id']}").json() == user
+    assert_problem(sender.request(method, path, body=valid | {"id": None}), 422, pointers={"#/id"})
+    # Nor the password: the owner's token, which a new one would revoke, still works.
+    assert owner.get(f"/api/users/{user['id']}").json() == user
     assert list_users(api, email=email)["total"] == 0
 
 
 def test_pointers_are_escaped(api: ApiClient) -> None:
-    body = {"name": "a", "email": unique_email(), "a/b c~": 1, "": 2, "ü": 3}
+    body = {"name": "a", "email": unique_email(), "password": PASSWORD, "a/b c~": 1, "": 2, "ü": 3}
     response = api.post("/api/users", body=body)
     assert_problem(response, 422, pointers={"#/a~1b%20c~0", "#/", "#/%C3%BC"})
 
@@ -442,41 +473,107 @@ def test_large_request_heads_reach_the_application(api: ApiClient) -> None:
 
 def test_duplicate_email_is_409(api: ApiClient) -> None:
     first = create_user(api)
-    other = create_user(api)
+    other, owner = sign_up(api)
     taken = first["email"].upper()
-    assert_problem(api.post("/api/users", body={"name": "b", "email": taken}), 409)
-    assert_problem(api.put(f"/api/users/{other['id']}", body={"name": "b", "email": taken}), 409)
-    assert_problem(api.patch(f"/api/users/{other['id']}", body={"email": taken}), 409)
+    body = {"name": "b", "email": taken, "password": PASSWORD}
+    assert_problem(api.post("/api/users", body=body), 409)
+    assert_problem(owner.put(f"/api/users/{other['id']}", body={"name": "b", "email": taken}), 409)
+    assert_problem(owner.patch(f"/api/users/{other['id']}", body={"email": taken}), 409)
     assert api.get(f"/api/users/{other['id']}").json() == other
     assert list_users(api, email=first["email"])["items"] == [first]
 
 
-# -- precedence: 404 route, 405, 413, 415, 400, 422, 404 user, 409 ----------------
+# -- precedence: 404 route, 405, 401, 413, 415, 400, 422, 404 user, 403, 409 --------
 
 
 def test_precedence(api: ApiClient) -> None:
     big = b"x" * (MAX_BODY + 1)
     taken = create_user(api)["email"]
+    user, owner = sign_up(api)
+    own = f"/api/users/{user['id']}"
     missing = f"/api/users/{MAX_ID}"
-    # A malformed id beats everything, even an undocumented method.
-    assert_problem(api.request("TRACE", "/api/users/abc"), 404)
+    anonymous = api.as_user(None)
+    # A malformed id beats everything, even an undocumented method and a missing token.
+    assert_problem(anonymous.request("TRACE", "/api/users/abc"), 404)
     assert_problem(
-        api.request("POST", "/api/users/abc", content=big, content_type="text/plain"), 404
+        anonymous.request("POST", "/api/users/abc", content=big, content_type="text/plain"), 404
     )
-    # 405 beats 413 and 415.
-    assert_problem(api.request("PUT", "/api/users", content=big, content_type="text/plain"), 405)
-    # 413 beats 415 and 400.
+    assert_problem(anonymous.request("PUT", "/api/users/abc", content=big), 404)
+    # 405 beats 401, 413 and 415.
+    assert_problem(
+        anonymous.request("PUT", "/api/users", content=big, content_type="text/plain"), 405
+    )
+    # 401 beats 413, 415, 400 and 422: the body of a request without a usable token is
+    # never read (the owner's own path, so that nothing else is wrong but the token).
+    for sender, challenge in [
+        (anonymous, "Bearer"),
+        (api.as_user("not-a-token"), 'Bearer error="invalid_token"'),
+    ]:
+        for method in ["PUT", "PATCH"]:
+            for content, content_type in [
+                (big, "application/json"),
+                (big, "text/plain"),
+                (b"{", "text/plain"),
+                (b'{"name": NaN}', "application/json"),
+                (b'{"name": ""}', "application/json"),
+            ]:
+                response = sender.request(method, own, content=content, content_type=content_type)
+                assert_problem(response, 401)
+                assert response.headers["www-authenticate"] == challenge
+        assert_problem(sender.delete(own), 401)
+    # 413 beats 415 and 400, and 403: another user's token is read after the body's size.
     assert_problem(api.post("/api/users", content=big, content_type="text/plain"), 413)
+    assert_problem(api.put(own, content=big, content_type="text/plain"), 413)
     # 415 beats 400.
     assert_problem(api.post("/api/users", content=b"{", content_type="text/plain"), 415)
+    assert_problem(api.patch(own, content=b"{", content_type="text/plain"), 415)
     # 400 beats 422.
     assert_problem(
         api.post("/api/users", content=b'{"id": 1, "name": NaN}', content_type="application/json"),
         400,
     )
-    # 422 beats 404 (no such user) and 409.
+    # 422 beats 404 (no such user), 403 and 409.
     assert_problem(api.put(missing, body={"name": "", "email": taken}), 422, pointers={"#/name"})
     assert_problem(api.patch(missing, body={"role": "admin"}), 422, pointers={"#/role"})
-    # 404 (no such user) beats 409.
+    assert_problem(api.put(own, body={"name": "", "email": taken}), 422, pointers={"#/name"})
+    # 404 (no such user) beats 403 (no one owns it) and 409.
     assert_problem(api.put(missing, body={"name": "a", "email": taken}), 404)
     assert_problem(api.patch(missing, body={"email": taken}), 404)
+    assert_problem(api.delete(missing), 404)
+    # 403 beats 409.
+    assert_problem(api.put(own, body={"name": "a", "email": taken}), 403)
+    assert_problem(api.patch(own, body={"email": taken}), 403)
+    assert_problem(api.delete(own), 403)
+    # The owner, with the same bodies, gets the 409: nothing above was the owner's fault.
+    assert_problem(owner.put(own, body={"name": "a", "email": taken}), 409)
+    assert_problem(owner.patch(own, body={"email": taken}), 409)
+    assert api.get(own).json() == user
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+@pytest.mark.parametrize("token", [None, "not-a-token"], ids=["no-token", "malformed-token"])
+def test_body_over_64_kib_without_a_usable_token_is_401(
+    api: ApiClient, method: str, token: str | None
+) -> None:
+    # 401 before 413, also where a proxy limits bodies (the edge asks the application).
+    user, _ = sign_up(api)
+    sender = api.as_user(token)
+    path = f"/api/users/{user['id']}"
+    body = {"name": "big", "email": unique_email()}
+    for content in [padded(body, MAX_BODY + 1), padded(body, 70 * 1024)]:
+        response = sender.request(method, path, content=content, content_type="application/json")
+        assert_problem(response, 401)
+
+    def chunks():
+        for _ in range(3):
+            yield b" " * MAX_BODY
+        yield json.dumps(body).encode()
+
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    response = api.http.request(method, path, content=chunks(), headers=headers)
+    assert "content-length" not in response.request.headers
+    check_response(response)
+    assert_problem(response, 401)
+    assert api.get(path).json() == user

@@ -7,8 +7,11 @@ sends, and the check of ``known_differences.toml`` as a whole:
 - generated requests: schemathesis draws requests for every operation from the
   spec, positive and negative, with a fixed seed. About half of those that take
   a user id name one of the users that the same requests created beforehand in
-  every implementation, so that they meet real users. (Schemathesis' own tests,
-  in test_generated.py, call one application each and are not compared.)
+  every implementation, so that they meet real users. Those that need a token
+  carry one (unless the case is about a missing or bad one): about half of the
+  time that of the user the path names, if its password is known, so that its
+  writes succeed, else another user's (403 for a write). (Schemathesis' own
+  tests, in test_generated.py, call one application each and are not compared.)
 - a repeated query parameter beside another bad one;
 - last, every entry of ``known_differences.toml`` that this run could have
   shown must have matched a difference.
@@ -29,12 +32,14 @@ from schemathesis.generation import GenerationMode
 from contract_tests.client import ApiClient
 from contract_tests.differential import KNOWN_DIFFERENCES, Comparison, Fanout
 from contract_tests.plugin import SPEC
+from contract_tests.test_generated import Accounts
 
 # Generated cases per generation mode; users created before them.
 GENERATED_CASES = 200
 GENERATED_USERS = 5
 GENERATED_SEED = 5
 WELL_FORMED_ID = re.compile(r"[1-9][0-9]{0,18}")
+NEEDS_TOKEN = schemathesis.openapi.require_security_scheme("bearerAuth")
 
 
 def query_pairs(params: dict[str, Any] | None) -> list[tuple[str, str]]:
@@ -83,12 +88,12 @@ def test_generated_requests_are_answered_alike(api: ApiClient, mode: GenerationM
     assert isinstance(fanout, Fanout)
     reference = fanout.ids[fanout.reference]
     known_before = len(reference.ids)
+    # The users whose passwords are known, by the first implementation's ids; the
+    # Fanout gives each implementation its own ids and tokens for theirs.
+    accounts = Accounts(api)
     for number in range(1, GENERATED_USERS + 1):
-        body = {
-            "name": f"Generated {number}",
-            "email": f"generated-{mode.value}-{number}@example.com",
-        }
-        assert api.post("/api/users", body=body).status_code == 201
+        email = f"generated-{mode.value}-{number}@example.com"
+        accounts.sign_up(name=f"Generated {number}", email=email)
     case_name = fanout.step
     numbers = itertools.count(1)
     schema = schemathesis.openapi.from_path(SPEC)
@@ -119,11 +124,33 @@ def test_generated_requests_are_answered_alike(api: ApiClient, mode: GenerationM
                 # another (their id counters differ): it becomes one that names no user.
                 user = str(2**63 - 1)
         arguments = request_of(case, user)
+        context = schemathesis.AuthContext(operation=case.operation, app=None)
+        signs = NEEDS_TOKEN(context) and not case.operation.schema.is_security_param_negated(case)
+        if signs:
+            signer = reference.ids.get(user) if user is not None else None
+            if not (signer in accounts.known and data.draw(st.booleans(), label="as the owner")):
+                # Another user: the strategy must not change with their number, as above.
+                index = data.draw(st.integers(0, 63), label="signer")
+                known = list(accounts.known)
+                signer = known[index % len(known)] if known else None
+        # After the last draw: Hypothesis discards a case whose draws overrun its buffer.
         fanout.step = f"{case_name} #{next(numbers)}"
-        fanout.send(**arguments)
+        if signs:
+            arguments["headers"]["Authorization"] = f"Bearer {accounts.token_for(signer)}"
+        response = fanout.send(**arguments)[fanout.reference]
+        if not isinstance(response, Exception):
+            observe(accounts, reference.concrete_path(arguments["path"]), arguments, response)
 
     send()
     assert next(numbers) - 1 == GENERATED_CASES, "schemathesis generated too few cases"
+
+
+def observe(accounts: Accounts, path: str, arguments: dict[str, Any], response: Any) -> None:
+    """Keep ``accounts`` up with a generated request and the first implementation's answer."""
+    method, status = arguments["method"], response.status_code
+    writes = method in ("POST", "PUT", "PATCH") and status in (200, 201)
+    body = json.loads(arguments["content"]) if writes else None
+    accounts.observe(method, path, body, status, response.json() if writes else None)
 
 
 def test_several_bad_query_parameters_are_422(api: ApiClient) -> None:

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from contract_tests.client import at_once, http_client
+from contract_tests.plugin import signed_in
 from contract_tests.servers import (
     Cluster,
     PrivateClusterError,
@@ -26,7 +27,7 @@ from contract_tests.servers import (
     running_server,
     throwaway_postgresql_database,
 )
-from contract_tests.test_success import create_user, list_users, unique_email
+from contract_tests.test_success import PASSWORD, list_users, sign_up, unique_email
 from contract_tests.test_unavailable import assert_unavailable
 
 MANY_WORKERS = {"WEB_CONCURRENCY": "4"}
@@ -69,12 +70,14 @@ def test_same_email_from_many_workers_at_once_is_created_once(
         else:
             url = stack.enter_context(throwaway_postgresql_database(f"race_{implementation}"))
             base_url = stack.enter_context(running_server(implementation, url, env=MANY_WORKERS))
-        api = stack.enter_context(http_client(base_url, RACERS))
+        # Signed in, to list what the race left.
+        api = signed_in(stack.enter_context(http_client(base_url, RACERS)))
         for _ in range(RACES):
             email = unique_email()
 
             def create(number: int, email: str = email) -> int:
-                body = {"name": f"Racer {number}", "email": spelling(email, number)}
+                spelled = spelling(email, number)
+                body = {"name": f"Racer {number}", "email": spelled, "password": PASSWORD}
                 return api.post("/api/users", body=body).status_code
 
             statuses = sorted(at_once(RACERS, create))
@@ -88,13 +91,15 @@ def test_many_creates_from_many_workers_are_all_stored(
     implementation: str, sqlite_server: Callable[[str], str]
 ) -> None:
     with (
-        http_client(sqlite_server(implementation), CREATORS) as api,
+        http_client(sqlite_server(implementation), CREATORS) as anonymous,
         ThreadPoolExecutor(CREATORS) as pool,
     ):
+        api = signed_in(anonymous)  # to list and read what the creates stored
         before = list_users(api)["total"]
 
         def create(number: int) -> httpx.Response:
-            return api.post("/api/users", body={"name": f"User {number}", "email": unique_email()})
+            body = {"name": f"User {number}", "email": unique_email(), "password": PASSWORD}
+            return api.post("/api/users", body=body)
 
         created = list(pool.map(create, range(CREATES)))
         assert [response.status_code for response in created] == [201] * CREATES, {
@@ -143,9 +148,10 @@ def test_postgresql_down_then_back_needs_no_restart(implementation: str) -> None
     with (
         outage_cluster() as cluster,
         running_server(implementation, cluster.url, env=env) as base_url,
-        http_client(base_url, 1) as api,
+        http_client(base_url, 1) as anonymous,
     ):
-        user = create_user(api)
+        # The user's own client: its token is checked against the database on each request.
+        user, api = sign_up(anonymous)
         processes = server_processes(tag)
         assert processes or not Path("/proc").is_dir(), "no server process found in /proc"
 
@@ -153,7 +159,11 @@ def test_postgresql_down_then_back_needs_no_restart(implementation: str) -> None
         assert_unavailable(api.get("/health"))
         assert_unavailable(api.get("/api/users"))
         assert_unavailable(api.get(f"/api/users/{user['id']}"))
-        assert_unavailable(api.post("/api/users", body={"name": "Down", "email": unique_email()}))
+        down = {"name": "Down", "email": unique_email(), "password": PASSWORD}
+        assert_unavailable(api.post("/api/users", body=down))
+        assert_unavailable(
+            api.post("/api/tokens", body={"email": user["email"], "password": PASSWORD})
+        )
         assert server_processes(tag) == processes, "the server or a worker was restarted"
 
         cluster.start()
@@ -165,7 +175,8 @@ def test_postgresql_down_then_back_needs_no_restart(implementation: str) -> None
         # before its next use (pool_pre_ping, CONN_HEALTH_CHECKS) can tell.
         cluster.stop()
         cluster.start()
-        created = api.post("/api/users", body={"name": "Back", "email": unique_email()})
+        again = {"name": "Back", "email": unique_email(), "password": PASSWORD}
+        created = api.post("/api/users", body=again)
         assert created.status_code == 201, created.text
         assert list_users(api)["total"] == 2
         assert server_processes(tag) == processes, "the server or a worker was restarted"

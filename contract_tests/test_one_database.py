@@ -4,9 +4,12 @@ Each implementation migrates the database with its own tool (``make init-db``): 
 migrations, Alembic through Flask-Migrate, Alembic. The tables they make must be identical,
 column by column and constraint by constraint, and each tool must adopt the table that
 another one made, or that ``create_all()`` made before Flask and FastAPI had migrations,
-keeping every row, so that an application can move from one framework to another on the
-data it already has (docs/one-database.md). On PostgreSQL (throwaway databases; skipped
-outside CI when no server answers) and on SQLite (a file).
+and bring a table of the previous schema (before passwords) to the current one, keeping
+every row, so that an application can move from one framework to another on the data it
+already has (docs/one-database.md). Users from before passwords have none until one is set
+from a terminal, with any implementation's command, and then sign in through every one.
+On PostgreSQL (throwaway databases; skipped outside CI when no server answers) and on
+SQLite (a file).
 """
 
 import os
@@ -28,6 +31,7 @@ from alembic.script import ScriptDirectory
 from contract_tests.client import ApiClient
 from contract_tests.implementations import IMPLEMENTATIONS, ROOT
 from contract_tests.servers import empty_database, make, running_server
+from contract_tests.test_success import PASSWORD
 
 NAMES = [impl.name for impl in IMPLEMENTATIONS]
 BACKENDS = ["postgresql", "sqlite"]
@@ -50,6 +54,7 @@ EXPECTED = {
             ("name", "character varying(100)", True, "", None),
             ("email", "character varying(254)", True, "", None),
             ("created_at", "timestamp with time zone", True, "", None),
+            ("password_hash", "character varying(255)", False, "", None),
         ],
         "constraints": [("users_email_key", "UNIQUE (email)"), ("users_pkey", "PRIMARY KEY (id)")],
         "indexes": [
@@ -60,6 +65,7 @@ EXPECTED = {
         "sequence": ("users_id_seq", "bigint", 1, 1, 2**63 - 1, 1, False, 1),
     },
     "sqlite": {
+        # Without password_hash, whose text depends on which tool added it (see below).
         "sql": (
             "create table users(id integer not null primary key autoincrement,"
             "name varchar(100) not null,email varchar(254) not null,"
@@ -71,6 +77,7 @@ EXPECTED = {
             (1, "name", "varchar(100)", 1, None, 0, 0),
             (2, "email", "varchar(254)", 1, None, 0, 0),
             (3, "created_at", "datetime", 1, None, 0, 0),
+            (4, "password_hash", "varchar(255)", 0, None, 0, 0),
         ],
         # The index behind the unique constraint: name, unique, origin, partial, columns.
         "indexes": [("sqlite_autoindex_users_1", 1, "u", 0, ["email"])],
@@ -80,8 +87,20 @@ EXPECTED = {
 }
 
 
-# The users table as `create_all()` made it before Flask and FastAPI had migrations: the
-# previous schema, without any tool's bookkeeping. Written out, so that the models can move on.
+# The previous schema: the same table without password_hash, the last column.
+BEFORE_PASSWORDS = {
+    backend: expected | {"columns": expected["columns"][:-1]}
+    for backend, expected in EXPECTED.items()
+}
+# SQLite keeps the text of CREATE TABLE, and ALTER TABLE ADD COLUMN adds the column's text
+# as the tool wrote it: `"password_hash" varchar(255) NULL` (Django), `password_hash
+# VARCHAR(255)` (SQLAlchemy), the same column. PRAGMA table_xinfo compares the column; the
+# rest of the text must be the previous schema's.
+ADDED_PASSWORD_HASH = re.compile(r",password_hash varchar\(255\)(?: null)?(?=[,)])")
+
+# The users table as `create_all()` made it before Flask and FastAPI had migrations, and as
+# each tool's first migration makes it: the previous schema, without any tool's bookkeeping.
+# Written out, so that the models can move on.
 CREATE_ALL_TABLE = {
     "postgresql": """
         CREATE TABLE users (
@@ -152,7 +171,8 @@ def describe_sqlite_table(database_url: str) -> dict[str, Any]:
         "SELECT type, name, sql FROM sqlite_master"
         " WHERE tbl_name = 'users' AND type != 'table' AND sql IS NOT NULL",
     )
-    return {"sql": normalise(sql), "columns": columns, "indexes": indexes, "other objects": others}
+    sql = ADDED_PASSWORD_HASH.sub("", normalise(sql))
+    return {"sql": sql, "columns": columns, "indexes": indexes, "other objects": others}
 
 
 def describe_postgresql_table(database_url: str) -> dict[str, Any]:
@@ -212,11 +232,16 @@ def table_names(database_url: str) -> set[str]:
 
 
 def stored_users(database_url: str) -> list[tuple]:
-    """Every row of the users table, each value as the database gives it back as text."""
+    """Every row of the users table, each member as the database gives it back as text."""
     return query(
         database_url,
         "SELECT CAST(id AS TEXT), name, email, CAST(created_at AS TEXT) FROM users ORDER BY id",
     )
+
+
+def password_hashes(database_url: str) -> dict[str, str | None]:
+    """Each user's stored password hash, by email."""
+    return dict(query(database_url, "SELECT email, password_hash FROM users"))
 
 
 def recorded_migrations(database_url: str, implementation: str) -> list[tuple]:
@@ -236,12 +261,15 @@ def all_migrations(implementation: str) -> list[tuple]:
     return [(scripts.get_current_head(),)]
 
 
-def run(database_url: str, *command: str | Path) -> subprocess.CompletedProcess:
-    """Run a command on a database; the caller checks the outcome."""
+def run(
+    database_url: str, *command: str | Path, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run a command on a database, with ``stdin`` as its input; the caller checks the outcome."""
     return subprocess.run(
         command,
         cwd=ROOT,
         env=os.environ | {"DATABASE_URL": database_url},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -249,9 +277,47 @@ def run(database_url: str, *command: str | Path) -> subprocess.CompletedProcess:
     )
 
 
-def manage(database_url: str, *arguments: str) -> subprocess.CompletedProcess:
+def manage(
+    database_url: str, *arguments: str, stdin: str | None = None
+) -> subprocess.CompletedProcess:
     """Run Django's manage.py on a database; the caller checks the outcome."""
-    return run(database_url, sys.executable, "impl_django/manage.py", *arguments)
+    return run(database_url, sys.executable, "impl_django/manage.py", *arguments, stdin=stdin)
+
+
+PROGRAMS = Path(sys.executable).parent  # the virtual environment's
+
+
+def first_revision(implementation: str) -> str:
+    """The first migration of an Alembic history: the users table, before passwords."""
+    return ScriptDirectory(str(ROOT / f"impl_{implementation}" / "migrations")).get_base()
+
+
+def migrate_to_the_previous_schema(database_url: str, implementation: str) -> None:
+    """What the previous release's init-db did: the first migration of the implementation's
+    history (the users table without password_hash), recorded in its own table."""
+    if implementation == DJANGO:
+        result = manage(database_url, "migrate", "--noinput", "--fake-initial", "users", "0001")
+    elif implementation == "flask":
+        command = [PROGRAMS / "flask", "--app", "impl_flask", "db", "upgrade"]
+        result = run(database_url, *command, first_revision(implementation))
+    else:
+        command = [PROGRAMS / "alembic", "--config", "impl_fastapi/alembic.ini", "upgrade"]
+        result = run(database_url, *command, first_revision(implementation))
+    assert result.returncode == 0, result.stderr
+
+
+def set_password(
+    database_url: str, implementation: str, email: str, password: str
+) -> subprocess.CompletedProcess:
+    """Set a user's password with the implementation's own command (docs/sign-in.md), which
+    reads one line from its standard input when that is not a terminal."""
+    stdin = password + "\n"
+    if implementation == DJANGO:
+        return manage(database_url, "set_password", email, stdin=stdin)
+    if implementation == "flask":
+        command = [PROGRAMS / "flask", "--app", "impl_flask", "set-password", email]
+        return run(database_url, *command, stdin=stdin)
+    return run(database_url, sys.executable, "-m", "impl_fastapi.set_password", email, stdin=stdin)
 
 
 @cache
@@ -274,17 +340,26 @@ def test_each_implementation_creates_the_same_table(backend: str, implementation
 
 
 @pytest.mark.parametrize("others", ["in order", "reversed"])
-@pytest.mark.parametrize("start", ["empty", "create_all"])
+@pytest.mark.parametrize("start", ["empty", "create_all", "previous release"])
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_init_db_in_every_order_keeps_the_table_and_every_row(
     backend: str, start: str, implementation: str, others: str, tmp_path: Path
 ) -> None:
-    """One implementation's init-db, then the two others' in either order: every order."""
+    """One implementation's init-db, then the two others' in either order: every order.
+
+    From an empty database; from the previous schema with users, as ``create_all()`` made
+    it (no tool's bookkeeping); and from the previous schema with users, as the previous
+    release's init-db of all three left it (each tool's first migration recorded).
+    """
     with empty_database(backend, tmp_path, "one_database") as url:
         users = []
         if start == "create_all":
             query(url, CREATE_ALL_TABLE[backend])
-            assert describe_users_table(url) == EXPECTED[backend]
+        elif start == "previous release":
+            for name in NAMES:
+                migrate_to_the_previous_schema(url, name)
+        if start != "empty":
+            assert describe_users_table(url) == BEFORE_PASSWORDS[backend]
             query(url, USERS)
             query(url, f"DELETE FROM users WHERE id = {DELETED_ID}")
             users = stored_users(url)
@@ -297,7 +372,10 @@ def test_init_db_in_every_order_keeps_the_table_and_every_row(
             tables |= {"users", BOOKKEEPING[name]}
             assert table_names(url) == tables
             assert describe_users_table(url) == EXPECTED[backend]
+            # Every row and member as it was; and no password for those users until one
+            # is set (test_users_from_before_passwords_...).
             assert stored_users(url) == users
+            assert set(password_hashes(url).values()) <= {None}
             assert recorded_migrations(url, name) == all_migrations(name)
         # Each tool's record is the same after the others' init-db as after its own.
         for name in NAMES:
@@ -349,6 +427,73 @@ def expect(response: httpx.Response, status: int) -> Any:
     return response.json() if response.content else None
 
 
+def take_token(api: ApiClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through one implementation; its token."""
+    body = expect(api.post("/api/tokens", body={"email": email, "password": password}), 200)
+    return body["access_token"]
+
+
+# A password that the contract refuses (under 15 characters): each command refuses it too.
+TOO_SHORT = "short"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_users_from_before_passwords_sign_in_once_a_password_is_set(
+    backend: str, tmp_path: Path
+) -> None:
+    """Users of the previous schema keep every member, have no password (create_token 401)
+    until a terminal command sets one, then sign in through every implementation."""
+    with ExitStack() as stack:
+        url = stack.enter_context(empty_database(backend, tmp_path, "one_database"))
+        query(url, CREATE_ALL_TABLE[backend])
+        query(url, USERS)
+        query(url, f"DELETE FROM users WHERE id = {DELETED_ID}")
+        # `make serve` migrates first: the first server's init-db adds the column.
+        apis = {}
+        for name in NAMES:
+            base_url = stack.enter_context(running_server(name, url))
+            apis[name] = ApiClient(stack.enter_context(httpx.Client(base_url=base_url, timeout=30)))
+        members = {row[2]: row for row in stored_users(url)}  # by email
+        emails = list(members)
+        assert len(emails) == len(NAMES)
+
+        # No hash: the same 401 as a wrong password, through every implementation.
+        for api in apis.values():
+            wrong = expect(
+                api.post("/api/tokens", body={"email": "no@example.com", "password": PASSWORD}), 401
+            )
+            for email in emails:
+                refused = api.post("/api/tokens", body={"email": email, "password": PASSWORD})
+                assert expect(refused, 401) == wrong
+                assert refused.headers["www-authenticate"] == "Bearer"
+
+        # Each implementation's command sets one user's password, with the contract's rules.
+        for name, email in zip(NAMES, emails, strict=True):
+            refused = set_password(url, name, email, TOO_SHORT)
+            assert refused.returncode != 0, (name, refused.stdout)
+            assert TOO_SHORT not in refused.stdout + refused.stderr
+            assert password_hashes(url)[email] is None
+            done = set_password(url, name, email, PASSWORD)
+            assert done.returncode == 0, (name, done.stderr)
+            assert PASSWORD not in done.stdout + done.stderr
+            # The one stored format, whichever framework wrote it (Django's own prefix,
+            # "argon2", is taken off: docs/sign-in.md).
+            assert re.fullmatch(
+                r"\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+",
+                password_hashes(url)[email],
+            ), (name, password_hashes(url)[email])
+        assert stored_users(url) == list(members.values())
+
+        # Every user signs in through every implementation, and each token works on all:
+        # the user's members are those it had before passwords.
+        for email, (user_id, name, _, _) in members.items():
+            for issuer in apis.values():
+                token = take_token(issuer, email)
+                for api in apis.values():
+                    user = expect(api.as_user(token).get(f"/api/users/{user_id}"), 200)
+                    assert [str(user["id"]), user["name"], user["email"]] == [user_id, name, email]
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_all_implementations_serve_one_database(backend: str, tmp_path: Path) -> None:
     """Users written through any implementation are the same users through every other one."""
@@ -367,17 +512,28 @@ def test_all_implementations_serve_one_database(backend: str, tmp_path: Path) ->
             assert all(body == bodies[0] for body in bodies), bodies
             return bodies[0]
 
+        # Reads need a token: a user signed up through the first implementation, signed in
+        # through the last, reads through every one (one key, one database).
+        body = {"name": "Reader", "email": "reader@example.com", "password": PASSWORD}
+        reader_user = expect(apis[NAMES[0]].post("/api/users", body=body), 201)
+        reader_token = take_token(apis[NAMES[-1]], body["email"])
+        apis = {name: api.as_user(reader_token) for name, api in apis.items()}
+
         # Each implementation writes a user for each other one.
         pairs = [(writer, reader) for writer in NAMES for reader in NAMES if writer != reader]
         users = {}
         for writer, reader in pairs:
-            body = {"name": f"Written by {writer}", "email": f"{writer}.for.{reader}@example.com"}
+            body = {
+                "name": f"Written by {writer}",
+                "email": f"{writer}.for.{reader}@example.com",
+                "password": f"{PASSWORD} of {writer}",
+            }
             user = expect(apis[writer].post("/api/users", body=body), 201)
             assert same_everywhere(f"/api/users/{user['id']}") == user
             users[writer, reader] = user
         listed = same_everywhere("/api/users", limit=100)
-        assert listed["items"] == list(users.values())
-        assert [user["id"] for user in listed["items"]] == list(range(1, len(pairs) + 1))
+        assert listed["items"] == [reader_user, *users.values()]
+        assert [user["id"] for user in listed["items"]] == list(range(1, len(pairs) + 2))
 
         # A whole second, written by Django's ORM, reads back the same through every one.
         first = users[pairs[0]]
@@ -401,22 +557,27 @@ def test_all_implementations_serve_one_database(backend: str, tmp_path: Path) ->
                     text = text.removesuffix(".000000")
                 assert stored[user["id"]] == text
 
-        # The reader finds, refuses a duplicate of, replaces, updates and deletes each user.
+        # The reader finds and refuses a duplicate of each user; the user, signed in through
+        # the reader (a hash the writer made), replaces, updates and deletes itself there.
         for (writer, reader), user in users.items():
             path = f"/api/users/{user['id']}"
             assert same_everywhere("/api/users", email=user["email"].upper())["items"] == [user]
-            duplicate = {"name": "Duplicate", "email": user["email"].upper()}
+            duplicate = {"name": "Duplicate", "email": user["email"].upper(), "password": PASSWORD}
             expect(apis[reader].post("/api/users", body=duplicate), 409)
+            owner = apis[reader].as_user(
+                take_token(apis[reader], user["email"], f"{PASSWORD} of {writer}")
+            )
             body = {"name": f"Replaced by {reader}", "email": f"{reader}.over.{writer}@example.com"}
-            replaced = expect(apis[reader].put(path, body=body), 200)
+            replaced = expect(owner.put(path, body=body), 200)
             assert replaced == user | body
             assert same_everywhere(path) == replaced
-            updated = expect(apis[reader].patch(path, body={"name": f"Updated by {reader}"}), 200)
+            updated = expect(owner.patch(path, body={"name": f"Updated by {reader}"}), 200)
             assert updated == replaced | {"name": f"Updated by {reader}"}
             assert same_everywhere(path) == updated
-            expect(apis[reader].delete(path), 204)
+            expect(owner.delete(path), 204)
             same_everywhere(path, 404)
-        assert same_everywhere("/api/users")["total"] == 0
+        # Only the reader is left.
+        assert same_everywhere("/api/users")["items"] == [reader_user]
         # Whoever created the ids, none is handed out again (identity, AUTOINCREMENT).
-        body = {"name": "Last", "email": "last@example.com"}
-        assert expect(apis[NAMES[-1]].post("/api/users", body=body), 201)["id"] > len(pairs)
+        body = {"name": "Last", "email": "last@example.com", "password": PASSWORD}
+        assert expect(apis[NAMES[-1]].post("/api/users", body=body), 201)["id"] > len(pairs) + 1

@@ -1,11 +1,12 @@
 """Requests that race on one user, and many clients at once: the contract's "Concurrent requests".
 
 Each race releases two clients together on one user, round after round, and
-holds every answer to the rules: a write racing a DELETE answers 200 or 404,
-never a 5xx, and the deleted user never comes back; two PATCHes of different
-members both take effect; every 2xx describes a state the database held; a
-page and its total come from one snapshot; and a burst of 256 clients is
-answered in full, the server recovering by itself afterwards.
+holds every answer to the rules: a write racing a DELETE (both the owner's)
+answers 200, 401 or 404, never a 5xx, and the deleted user never comes back;
+two PATCHes of different members both take effect; every 2xx describes a state
+the database held; a page and its total come from one snapshot; and a burst of
+256 signed-in clients is answered in full, the server recovering by itself
+afterwards.
 
 These tests need a live server with several workers (``--mode sqlite``,
 ``--mode postgresql`` or ``--base-url``): in-process, the suite's client
@@ -25,8 +26,15 @@ import httpx
 import pytest
 
 from contract_tests.client import ApiClient, at_once, check_response, http_client
-from contract_tests.plugin import Target
-from contract_tests.test_success import create_user, list_users, unique_email
+from contract_tests.plugin import Target, signed_in
+from contract_tests.test_success import (
+    PASSWORD,
+    create_user,
+    list_users,
+    sign_in,
+    sign_up,
+    unique_email,
+)
 
 ROUNDS = int(os.environ.get("CONTRACT_RACE_ROUNDS", "20"))
 BURST_CLIENTS = 256  # the contract's bound on concurrent clients
@@ -37,11 +45,11 @@ LISTERS, CREATORS, CREATES = 4, 4, 160
 
 @pytest.fixture(scope="module")
 def racing(target: Target) -> Iterator[ApiClient]:
-    """A client for a live target that lets a few threads send at once."""
+    """A client for a live target that lets a few threads send at once, signed in to read."""
     if not target.base_url:
         pytest.skip("races need a live server: --mode sqlite, --mode postgresql or --base-url")
     with http_client(target.base_url, 8) as api:
-        yield api
+        yield signed_in(api)
 
 
 def tally(outcomes: list[str]) -> str:
@@ -55,7 +63,8 @@ def test_a_write_racing_a_delete_answers_200_or_404_and_the_user_stays_deleted(
 ) -> None:
     outcomes, broken, ids = [], [], []
     for _ in range(ROUNDS):
-        user = create_user(racing)
+        # Both requests are the owner's, the only one who may write.
+        user, owner = sign_up(racing)
         ids.append(user["id"])
         path = f"/api/users/{user['id']}"
         body = {"name": "Racer", "email": unique_email()}
@@ -63,15 +72,17 @@ def test_a_write_racing_a_delete_answers_200_or_404_and_the_user_stays_deleted(
             del body["email"]
         write, delete = at_once(
             2,
-            lambda number, path=path, body=body: (
-                racing.request(method, path, body=body) if number == 0 else racing.delete(path)
+            lambda number, path=path, body=body, owner=owner: (
+                owner.request(method, path, body=body) if number == 0 else owner.delete(path)
             ),
         )
         after = racing.get(path).status_code
         outcomes.append(f"{write.status_code}/{delete.status_code}/then {after}")
         if write.status_code == 200 and write.json() != {**user, **body}:
             broken.append(f"{method} answered {write.json()}, not {user} with {body}")
-    allowed = {"200/204/then 404", "404/204/then 404"}
+    # Deleting a user revokes its tokens: a write whose token is checked after the DELETE
+    # is 401; one whose token is checked before it, but whose row is gone, 404.
+    allowed = {"200/204/then 404", "401/204/then 404", "404/204/then 404"}
     assert set(outcomes) <= allowed, f"{method} vs DELETE: {tally(outcomes)}"
     assert not broken, broken[:3]
     # An id is never handed out again, not even the id of the last user deleted.
@@ -81,10 +92,12 @@ def test_a_write_racing_a_delete_answers_200_or_404_and_the_user_stays_deleted(
 def test_updates_of_different_members_at_once_both_take_effect(racing: ApiClient) -> None:
     outcomes = []
     for number in range(ROUNDS):
-        user = create_user(racing)
+        user, owner = sign_up(racing)
         path = f"/api/users/{user['id']}"
         changes = [{"name": f"Renamed {number}"}, {"email": unique_email()}]
-        answers = at_once(2, lambda i, path=path, body=changes: racing.patch(path, body=body[i]))
+        answers = at_once(
+            2, lambda i, path=path, body=changes, owner=owner: owner.patch(path, body=body[i])
+        )
         stored = racing.get(path).json()
         statuses = [answer.status_code for answer in answers]
         if statuses != [200, 200]:
@@ -121,7 +134,8 @@ def test_a_page_and_its_total_come_from_one_snapshot(racing: ApiClient) -> None:
 
     def create(number: int) -> None:
         for _ in range(number, CREATES, CREATORS):
-            racing.post("/api/users", body={"name": "Creator", "email": unique_email()})
+            body = {"name": "Creator", "email": unique_email(), "password": PASSWORD}
+            racing.post("/api/users", body=body)
 
     def read_pages(_: int) -> None:
         nonlocal pages
@@ -148,14 +162,19 @@ def test_a_page_and_its_total_come_from_one_snapshot(racing: ApiClient) -> None:
 def test_256_clients_at_once_are_all_answered_and_the_server_recovers(target: Target) -> None:
     if not target.base_url:
         pytest.skip("a burst of clients needs a live server")
+    # Four users, each signed in: every get-one of the burst carries one of their tokens, so
+    # that each request checks a token as a deployment's would.
     with httpx.Client(base_url=target.base_url, timeout=30) as http:
         users = [create_user(ApiClient(http)) for _ in range(4)]
+        tokens = [sign_in(ApiClient(http), user["email"]) for user in users]
     barrier = threading.Barrier(BURST_CLIENTS)
 
     def client(number: int) -> list[str]:
-        """One client on its own connection: a few get-ones, each answered or timed out."""
+        """One client on its own connection, signed in as one of the four users: a few
+        get-ones of the four, each answered or timed out."""
         outcomes = []
-        with httpx.Client(base_url=target.base_url, timeout=BURST_TIMEOUT) as http:
+        bearer = {"Authorization": f"Bearer {tokens[number % len(tokens)]}"}
+        with httpx.Client(base_url=target.base_url, timeout=BURST_TIMEOUT, headers=bearer) as http:
             barrier.wait(timeout=60)
             for request in range(BURST_REQUESTS):
                 user = users[(number + request) % len(users)]
@@ -170,7 +189,8 @@ def test_256_clients_at_once_are_all_answered_and_the_server_recovers(target: Ta
     assert set(outcomes) <= {"200", "503 with Retry-After"}, tally(outcomes)
     assert elapsed < 120, f"the burst took {elapsed:.0f} s"
     # When the load stops, the server answers as before: no restart, no stuck worker.
-    with httpx.Client(base_url=target.base_url, timeout=10) as http:
+    bearer = {"Authorization": f"Bearer {tokens[0]}"}
+    with httpx.Client(base_url=target.base_url, timeout=10, headers=bearer) as http:
         for user in users:
             response = http.get(f"/api/users/{user['id']}")
             check_response(response)

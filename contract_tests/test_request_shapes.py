@@ -18,16 +18,19 @@ from contract_tests.client import ApiClient, assert_problem
 from contract_tests.differential import Fanout
 from contract_tests.plugin import Target
 from contract_tests.raw_http import exchange
-from contract_tests.test_success import create_user, list_users, unique_email
+from contract_tests.test_success import PASSWORD, create_user, list_users, unique_email
 
 METHODS = ["GET", "HEAD", "OPTIONS", "POST"]
 
 
 def send_everywhere(api: ApiClient, path: str | httpx.URL) -> None:
-    """Send ``path`` with each of METHODS: 404 each time, and no user created."""
+    """Send ``path`` with each of METHODS: 404 each time, and no user created.
+
+    ``api`` is signed in and the body is a valid sign-up: a server that routed the path
+    after changing it would answer 200 or 201, not 404."""
     email = unique_email()
     for method in METHODS:
-        body = {"name": "shape", "email": email} if method == "POST" else None
+        body = {"name": "shape", "email": email, "password": PASSWORD} if method == "POST" else None
         assert_problem(api.request(method, path, body=body), 404)  # type: ignore[arg-type]
     assert list_users(api, email=email)["total"] == 0
 
@@ -86,7 +89,7 @@ MALFORMED_CHUNKS = {
 def test_malformed_chunked_body_is_400(api: ApiClient, target: Target, chunks: bytes) -> None:
     email = unique_email()
     # A valid user in the first chunk: a server that misreads the framing might store it.
-    valid = json.dumps({"name": "chunked", "email": email}).encode()
+    valid = json.dumps({"name": "chunked", "email": email, "password": PASSWORD}).encode()
     chunks = chunks.replace(b"{}", valid).replace(b"2\r\n", f"{len(valid):x}\r\n".encode(), 1)
     assert_problem(exchange(target, CHUNKED_HEAD + chunks), 400)
     assert list_users(api, email=email)["total"] == 0

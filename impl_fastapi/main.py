@@ -7,13 +7,16 @@ from fastapi import FastAPI
 
 from . import contract, views
 from .database import get_engine
+from .security import get_dummy_hash
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Create the engine at start-up, without connecting; close its connections at shutdown."""
+    """Create the engine and the dummy hash at start-up; close the connections at shutdown."""
     # Made here once rather than by the first requests, which run in several threads at once.
+    # Reading the settings refuses to start without JWT_SECRET; nothing connects.
     engine = get_engine()
+    get_dummy_hash()  # and the password hasher, from the ARGON2_* settings
     yield
     engine.dispose()
 

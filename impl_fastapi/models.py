@@ -33,12 +33,15 @@ class User(UserBase, table=True):
     # SQLModel stores a datetime as `timestamp with time zone` and gives it back in UTC,
     # also from SQLite, which keeps no offset.
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # argon2id in the PHC string format, as argon2-cffi writes it (docs/sign-in.md). None for a
+    # user created before passwords existed, who cannot sign in until set_password gives one.
+    password_hash: str | None = Field(default=None, max_length=255)
 
     @classmethod
     def __table_cls__(
         cls, name: str, metadata: MetaData, *columns: Column, **options: Any
     ) -> Table:
-        """Create the table with the primary key first: id, name, email, created_at."""
+        """Create the table with the primary key first, then the others in field order."""
         # Declarative passes the columns in field order, UserBase's inherited ones first.
         # SQLAlchemy's own remedy, mapped_column(sort_order=...), cannot be given through
         # SQLModel's Field, so this moves the primary key to the front (sorted() is stable).

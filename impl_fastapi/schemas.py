@@ -1,10 +1,12 @@
 """What goes over the wire: the bodies a client sends, and what the API answers."""
 
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, field_serializer
+from pydantic_core import PydanticCustomError
 from sqlmodel import Field, SQLModel
 
 from .contract.members import REQUEST_CONFIG, NotNull
@@ -17,6 +19,9 @@ from .contract.rules import (
     MAX_ID,
     NAME_MAX_LENGTH,
     NAME_PATTERN,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    TOKEN_LIFETIME_SECONDS,
 )
 
 # Pydantic runs the spec's patterns with the Rust regex engine, where `$` matches only at the
@@ -34,6 +39,33 @@ Email = Annotated[
 ]
 
 
+def normalize_password(password: str) -> str:
+    """Return a password in Unicode NFKC, the form in which it is counted, hashed and checked."""
+    # The same password typed in composed or decomposed form (é as one code point or two) is
+    # then the same password.
+    return unicodedata.normalize("NFKC", password)
+
+
+def check_password(password: str) -> str:
+    """Normalise a password, then refuse it unless it has 15 to 128 characters and no NUL."""
+    password = normalize_password(password)
+    # Counted after the normalisation, which may change the length (U+FB01, "ﬁ", is "fi"):
+    # a check of its own rather than pydantic.Field(min_length=...), which counts what was sent.
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+        raise PydanticCustomError(
+            "password_length",
+            "Must be {min_length} to {max_length} characters long.",
+            {"min_length": PASSWORD_MIN_LENGTH, "max_length": PASSWORD_MAX_LENGTH},
+        )
+    if "\0" in password:
+        raise PydanticCustomError("password_nul", "Must not contain NUL.")
+    return password
+
+
+# Write-only: in the request models, never in UserPublic. The value is the normalised password.
+Password = Annotated[str, AfterValidator(check_password)]
+
+
 class UserBase(SQLModel):
     """The members a client writes."""
 
@@ -42,9 +74,20 @@ class UserBase(SQLModel):
 
 
 class UserCreate(UserBase):
-    """The body of create_user, and of replace_user: both members."""
+    """The body of create_user: all three members."""
 
     model_config = REQUEST_CONFIG
+
+    password: Password
+
+
+class UserReplace(UserBase):
+    """The body of replace_user: name and email; a password only to set a new one."""
+
+    model_config = REQUEST_CONFIG
+
+    # None marks a member that was not sent (model_dump(exclude_unset=True) leaves it out).
+    password: Annotated[Password | None, NotNull] = None
 
 
 class UserUpdate(SQLModel):
@@ -52,9 +95,9 @@ class UserUpdate(SQLModel):
 
     model_config = REQUEST_CONFIG
 
-    # None marks a member that was not sent (model_dump(exclude_unset=True) leaves it out).
     name: Annotated[UserName | None, NotNull] = None
     email: Annotated[Email | None, NotNull] = None
+    password: Annotated[Password | None, NotNull] = None
 
 
 class UserPublic(SQLModel):
@@ -88,3 +131,22 @@ class UserQuery(BaseModel):
     limit: Annotated[QueryInteger, pydantic.Field(ge=1, le=LIMIT_MAX)] = LIMIT_DEFAULT
     offset: Annotated[QueryInteger, pydantic.Field(ge=0, le=MAX_ID)] = 0
     email: Email | None = None
+
+
+class TokenRequest(BaseModel):
+    """The body of create_token: an email and a password, checked rather than validated."""
+
+    # Any strings: the pair is checked against the stored user, not validated, so a password
+    # that breaks create_user's rules is a wrong password (401), not a 422.
+    model_config = REQUEST_CONFIG
+
+    email: str
+    password: str
+
+
+class Token(BaseModel):
+    """An access token, as create_token answers it (RFC 6749, section 5.1)."""
+
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int = TOKEN_LIFETIME_SECONDS

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from . import contract, views
+from . import auth, contract, views
 from .models import (
     begin_sqlite_transaction,
     db,
@@ -22,6 +22,7 @@ from .models import (
     set_journal_mode,
     use_sqlite_transactions,
 )
+from .set_password import set_password_command
 
 # Flask's instance folder is where files outside version control live, and where
 # Flask-SQLAlchemy puts a relative SQLite path; the project calls it var/.
@@ -53,6 +54,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # SQLite's default rollback journal blocks readers while a write commits; its
         # write-ahead log lets them read on (make bench measures both).
         SQLITE_JOURNAL_MODE=os.environ.get("SQLITE_JOURNAL_MODE", "WAL"),
+        # The key that signs the access tokens: required, no default (auth.init_app checks it).
+        JWT_SECRET=os.environ.get("JWT_SECRET"),
+        # argon2id's cost for new hashes: OWASP's minimum, which the three implementations
+        # share (docs/sign-in.md); the contract suite makes it cheap.
+        ARGON2_MEMORY_COST=int(os.environ.get("ARGON2_MEMORY_COST", "19456")),  # KiB
+        ARGON2_TIME_COST=int(os.environ.get("ARGON2_TIME_COST", "2")),
+        ARGON2_PARALLELISM=int(os.environ.get("ARGON2_PARALLELISM", "1")),
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -67,6 +75,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Before the blueprint: its routes use the contract layer's user_id converter.
     contract.init_app(app)
     migrate.init_app(app)  # the `flask db` commands: `flask db upgrade` migrates the database
+    auth.init_app(app)  # refuses to start without JWT_SECRET
+    app.cli.add_command(set_password_command)
     app.register_blueprint(views.bp)
 
     return app

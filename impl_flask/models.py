@@ -62,6 +62,9 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=lambda: datetime.now(UTC)
     )
+    # argon2id as a PHC string, $argon2id$v=19$m=...,t=...,p=...$salt$hash (auth.hash_password);
+    # NULL for a user created before passwords existed, who cannot sign in until one is set.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
 
 
 # Alembic's migrations of the table, applied by `flask db upgrade`. In this package, so that the

@@ -1,11 +1,14 @@
-"""The wire shapes: the user body's rules, the list's parameters, and the user's JSON."""
+"""The wire shapes: the user body's rules, sign-in's body, the list's parameters, a user's JSON."""
 
 import re
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from werkzeug.datastructures import MultiDict
 
+from .auth import hash_password
 from .contract.members import read_members
 from .contract.queries import Parameter, integer_parameter, read_query
 from .contract.rules import (
@@ -16,6 +19,8 @@ from .contract.rules import (
     MAX_ID,
     NAME_MAX_LENGTH,
     NAME_PATTERN,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
 )
 from .models import User
 
@@ -35,16 +40,44 @@ def email_error(email: str) -> str | None:
     return None
 
 
-USER_MEMBERS = {"name": name_error, "email": email_error}
+def password_error(password: str) -> str | None:
+    """Return what is wrong with a password, or None if it is valid."""
+    # Counted as it is hashed: NFKC-normalised (U+FB01, "ﬁ", is two characters, "fi").
+    password = unicodedata.normalize("NFKC", password)
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH or "\0" in password:
+        return "The password must be 15 to 128 characters, without NUL."
+    return None
 
 
-def load_user(body: object, *, partial: bool) -> dict[str, str]:
+USER_MEMBERS = {"name": name_error, "email": email_error, "password": password_error}
+# The members each operation requires: create_user all of them; replace_user all but the
+# password, which it sets only when it is given; update_user none.
+NEW_USER = ("name", "email", "password")
+WHOLE_USER = ("name", "email")
+
+
+def load_user(body: object, *, required: Collection[str]) -> dict[str, str]:
     """Return a user body's members as they are stored, or raise ValidationError."""
-    # Every member is required, except in a partial body (PATCH).
-    members = read_members(body, USER_MEMBERS, partial=partial)
+    members = read_members(body, USER_MEMBERS, required=required)
     if "email" in members:
         members["email"] = members["email"].lower()
+    if "password" in members:
+        # Only its hash is stored; a new one revokes every token issued before it.
+        members["password_hash"] = hash_password(members.pop("password"))
     return members
+
+
+def any_string(text: str) -> None:
+    """Accept any string: create_token checks its credentials, it does not validate them."""
+    # An email or a password that breaks the rules is a wrong one: 401, not 422.
+
+
+CREDENTIALS = {"email": any_string, "password": any_string}
+
+
+def load_credentials(body: object) -> dict[str, str]:
+    """Return create_token's email and password, or raise ValidationError."""
+    return read_members(body, CREDENTIALS, required=CREDENTIALS)
 
 
 @dataclass(frozen=True)

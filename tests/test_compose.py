@@ -224,6 +224,16 @@ def test_one_postgresql_database_for_all(services: dict[str, Any]) -> None:
     assert db["POSTGRES_DB"] == "users"
 
 
+def test_one_signing_key_for_the_servers_and_the_tests(services: dict[str, Any]) -> None:
+    # Tokens from any server work on the others (docs/sign-in.md), and the contract tests
+    # decode them to check their claims; an HS256 key is at least 32 bytes (RFC 7518 3.2).
+    keys = {environment(services[name]).get("JWT_SECRET") for name in [*SERVERS, "contract-tests"]}
+    assert len(keys) == 1, keys
+    key = keys.pop()
+    assert key is not None
+    assert len(key.encode()) >= 32
+
+
 def test_database_is_pinned_persistent_and_checked(
     compose: dict[str, Any], services: dict[str, Any]
 ) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+import yaml
 
 from contract_tests.implementations import ROOT
 from contract_tests.servers import free_port
@@ -25,6 +26,7 @@ from edge.__main__ import render
 
 TEMPLATE = (ROOT / "edge" / "edge.conf.template").read_text()
 RULES = ROOT / "impl_flask" / "contract" / "rules.py"
+SPEC = ROOT / "spec" / "openapi.yaml"
 
 
 def contract_rules() -> dict:
@@ -63,6 +65,49 @@ def test_the_body_limit_is_the_contracts() -> None:
     # A body of the largest size is kept in memory, not written to a temporary file.
     (buffer,) = re.findall(r"client_body_buffer_size (\d+)k;", TEMPLATE)
     assert int(buffer) >= int(limit)
+
+
+def block(name: str) -> str:
+    """The body of the nginx block that opens with ``name``, nested blocks included."""
+    body = TEMPLATE.split(f"{name} {{", 1)[1]
+    depth = 1
+    for position, character in enumerate(body):
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        if depth == 0:
+            return body[:position]
+    raise AssertionError(f"{name}: no closing brace")
+
+
+def test_a_body_too_large_for_an_operation_that_needs_a_token_asks_the_application() -> None:
+    # The contract's precedence puts 401 before 413, and only the application can check a
+    # token: for the body routes that need one, the edge's 413 waits for its answer.
+    spec = yaml.safe_load(SPEC.read_text())
+    needs_token = {
+        method.upper()
+        for path in ("/api/users", "/api/users/{user_id}")
+        for method, operation in spec["paths"][path].items()
+        if method in ("post", "put", "patch") and operation.get("security", spec.get("security"))
+    }
+    assert needs_token == {"PUT", "PATCH"}
+    # The 413 of @oversized is the edge's own for POST (sign-up) alone.
+    oversized = block("location @oversized")
+    assert re.search(r"if \(\$request_method != POST\) \{\s*return 419;\s*\}", oversized)
+    assert "error_page 419 = /.edge/oversized-with-token;" in oversized
+    # The question: a bodiless list_users with the client's token, which a usable token
+    # can only make a 422 (limit=0 is below the spec's minimum) and any other a 401.
+    asking = block("location = /.edge/oversized-with-token")
+    assert "proxy_pass http://application/api/users?limit=0;" in asking
+    assert "proxy_method GET;" in asking
+    assert "proxy_pass_request_body off;" in asking
+    list_users = spec["paths"]["/api/users"]["get"]
+    assert list_users["security"] == [{"bearerAuth": []}]
+    assert {"401", "422"} <= set(list_users["responses"])
+    assert spec["components"]["parameters"]["limit"]["schema"]["minimum"] == 1
+    # Its 422 becomes the edge's 413; the 401, untouched, is the client's answer.
+    assert "proxy_intercept_errors on;" in asking
+    assert "error_page 422 =413 /.edge/problem;" in asking
+    assert not re.search(r"error_page [^;]*\b401\b", TEMPLATE)
+    assert "proxy_set_header Authorization" not in TEMPLATE
 
 
 def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:

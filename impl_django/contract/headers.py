@@ -1,8 +1,9 @@
 """What every response carries, whatever Django and DRF would send by default.
 
 Cache-Control: no-store; a JSON media type whatever Accept says; Allow only on 405
-and OPTIONS; OPTIONS answered 204 without a body; HEAD answered without a body.
-X-Content-Type-Options: nosniff comes from Django's own SecurityMiddleware (settings.py).
+and OPTIONS, and 405 before 401; OPTIONS answered 204 without a body; HEAD answered
+without a body. X-Content-Type-Options: nosniff comes from Django's own
+SecurityMiddleware (settings.py).
 """
 
 from collections.abc import Callable
@@ -56,7 +57,16 @@ class IgnoreAcceptNegotiation(DefaultContentNegotiation):
 
 
 class AllowHeaderMixin:
-    """Send Allow with 405 and OPTIONS only, and answer OPTIONS with 204 and no body."""
+    """Send Allow with 405 and OPTIONS only, answer OPTIONS with 204 and no body, and 405
+    before authentication."""
+
+    # DRF authenticates and checks permissions (401) before it looks for the method's handler
+    # (405); the contract answers 405 first.
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Refuse a method the path does not support, then let DRF authenticate."""
+        if request.method not in self.allowed_methods:
+            self.http_method_not_allowed(request, *args, **kwargs)
+        super().initial(request, *args, **kwargs)
 
     @property
     def default_response_headers(self) -> dict[str, str]:

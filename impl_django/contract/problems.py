@@ -12,9 +12,19 @@ from typing import Any
 from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
+from rest_framework_simplejwt import exceptions as token_exceptions
 
 from .queries import InvalidQuery
-from .rules import DETAILS, REQUEST_REFUSED, RETRY_AFTER, TITLES, json_pointer
+from .rules import (
+    DETAILS,
+    REQUEST_REFUSED,
+    RETRY_AFTER,
+    SIGN_IN_FAILED,
+    TITLES,
+    WWW_AUTHENTICATE,
+    WWW_AUTHENTICATE_INVALID_TOKEN,
+    json_pointer,
+)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -72,10 +82,22 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse |
             for name, messages in exc.detail.items()
         ]
         return problem(422, errors)
+    # DRF sends its first authenticator's WWW-Authenticate (simplejwt's: Bearer realm="api"),
+    # the same whatever failed, and turns the 401 into a 403 in a view without authenticators
+    # (create_token). The contract says what failed, as RFC 6750 section 3 does.
+    if isinstance(exc, token_exceptions.AuthenticationFailed):
+        # simplejwt's: the bearer token is malformed, badly signed, expired or revoked.
+        return problem(401, headers={"WWW-Authenticate": WWW_AUTHENTICATE_INVALID_TOKEN})
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        # create_token's: a wrong email or password (TokenSerializer).
+        return problem(401, detail=SIGN_IN_FAILED, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
+    if isinstance(exc, exceptions.NotAuthenticated):
+        # No bearer token: no Authorization header, or another scheme.
+        return problem(401, headers={"WWW-Authenticate": WWW_AUTHENTICATE})
     if isinstance(exc, exceptions.MethodNotAllowed):
         return problem(405, headers={"Allow": ", ".join(context["view"].allowed_methods)})
     if isinstance(exc, exceptions.APIException) and exc.status_code in TITLES:
-        return problem(exc.status_code)  # 400, 413, 415
+        return problem(exc.status_code)  # 400, 403, 413, 415
     # Anything else is a bug: Django logs it and answers with handler500 (server_error).
     return None
 

@@ -10,14 +10,20 @@ SQLITE_JOURNAL_MODE   SQLite's journal mode, set on every connection (default: W
 DJANGO_CONN_MAX_AGE   seconds a database connection may live before it is replaced; 0
                       closes it after each request, as Django does by default (default:
                       no limit)
+JWT_SECRET            the key that signs access tokens, at least 32 bytes (required)
+ARGON2_MEMORY_COST    argon2id's memory in KiB, for new password hashes (default: 19456)
+ARGON2_TIME_COST      argon2id's passes (default: 2)
+ARGON2_PARALLELISM    argon2id's lanes (default: 1)
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
-from contract.rules import MAX_BODY_BYTES
+from contract.rules import MAX_BODY_BYTES, TOKEN_LIFETIME_SECONDS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,18 +37,41 @@ def default_database_url() -> str:
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "").lower() in ("1", "true", "yes", "on")
 
-# Nothing here is signed (no sessions, no cookies), but Django requires a key.
+# Nothing here is signed with it (no sessions, no cookies; tokens use JWT_SECRET), but Django
+# requires a key.
 SECRET_KEY = os.environ.get(
     "DJANGO_SECRET_KEY", "django-insecure-development-only-set-DJANGO_SECRET_KEY-in-production"
 )
 
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 
-# No admin, auth, sessions or contenttypes: nobody logs in to this API.
 INSTALLED_APPS = [
+    # Django's auth framework: users.User is its user model (AUTH_USER_MODEL), checked by its
+    # password hashers and found by simplejwt through get_user_model(). simplejwt imports
+    # django.contrib.auth.models, whose Group and Permission point at contenttypes' ContentType:
+    # neither app's models load unless both are installed. Neither has a table (see
+    # MIGRATION_MODULES). No admin, no sessions: the API reads bearer tokens, never cookies.
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
     "rest_framework",
     "users",
 ]
+
+# The users table is the user model. AbstractBaseUser, not AbstractUser, whose username,
+# first_name, last_name, is_staff, is_superuser, is_active and date_joined would be columns that
+# the other two implementations lack; and not a plain model beside auth.User: simplejwt's
+# JWTAuthentication finds the user with get_user_model(), and AccessToken.for_user reads the
+# user's password (its hash) for the revocation claim.
+AUTH_USER_MODEL = "users.User"
+
+# The database holds the users table and django_migrations, nothing else: the tables of auth
+# (users, groups, permissions) and contenttypes would serve the admin and per-object
+# permissions, which this API does not have. No migrations for the two apps, so nothing is
+# created or recorded for them; and a router that keeps their tables out of the database when
+# the test runner creates them anyway (migrate --run-syncdb), and turns off the post_migrate
+# handlers that fill them (content types, permissions).
+MIGRATION_MODULES = {"auth": None, "contenttypes": None}
+DATABASE_ROUTERS = ["project.routers.NoAuthTables"]
 
 MIDDLEWARE = [
     # Sets X-Content-Type-Options: nosniff on every response.
@@ -97,6 +126,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 USE_TZ = True
 TIME_ZONE = "UTC"
 
+# Passwords: argon2id with Django's own hasher, whose parameters (Django's: m=102400 KiB, t=2,
+# p=8) these settings replace; OWASP's minimum by default, as in the other two
+# (docs/sign-in.md). The only hasher: a hash that another implementation wrote is argon2id too.
+PASSWORD_HASHERS = ["users.hashers.Argon2PasswordHasher"]
+ARGON2_MEMORY_COST = int(os.environ.get("ARGON2_MEMORY_COST", "19456"))
+ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "2"))
+ARGON2_PARALLELISM = int(os.environ.get("ARGON2_PARALLELISM", "1"))
+
+# Refuse to start without a key of HS256's size (RFC 7518 section 3.2): never a default here,
+# or tokens signed with a key in the code would be accepted.
+JWT_SECRET = os.environ.get("JWT_SECRET", "")
+if len(JWT_SECRET.encode()) < 32:
+    raise ImproperlyConfigured(
+        "Set JWT_SECRET to a random key of at least 32 bytes, the same for every implementation "
+        "that shares this database: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
+
+# Access tokens: simplejwt's, with the claims that the other two issue and accept
+# (docs/sign-in.md): sub, the user's id; hash_password, the fingerprint of the user's hash
+# that revokes the token when the password changes. No refresh tokens: create_token issues an
+# access token alone.
+SIMPLE_JWT = {
+    "SIGNING_KEY": JWT_SECRET,
+    "ALGORITHM": "HS256",
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=TOKEN_LIFETIME_SECONDS),
+    "LEEWAY": 0,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "sub",
+    "CHECK_REVOKE_TOKEN": True,
+    "REVOKE_TOKEN_CLAIM": "hash_password",
+}
+
 # Django reads bodies of up to 2.5 MB into memory by default; the contract answers 413
 # above 64 KiB (contract.bodies, which reads this same setting).
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
@@ -113,11 +175,11 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "contract.headers.IgnoreAcceptNegotiation",
     # Contract layer: Problem Details. DRF answers {"detail": ...}, and 400 for invalid data.
     "EXCEPTION_HANDLER": "contract.problems.exception_handler",
-    # Nobody logs in: no authentication, no permissions, and no request.user, whose
-    # default (AnonymousUser) would need django.contrib.auth and contenttypes.
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
-    "UNAUTHENTICATED_USER": None,
+    # A bearer token, and a signed-in user for every operation, unless a view says otherwise
+    # (create_user, create_token, health and OPTIONS need none). Contract layer: simplejwt's
+    # JWTAuthentication, reading the scheme in any letter case.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["contract.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 # Django logs errors to the console only when DEBUG is on: log them to stderr always,

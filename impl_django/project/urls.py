@@ -4,7 +4,7 @@ from django.urls import path, register_converter
 from rest_framework.routers import SimpleRouter
 
 from contract.paths import UserIdConverter
-from users.views import HealthView, UserViewSet
+from users.views import HealthView, TokenView, UserViewSet
 
 # Contract layer: a user id routes only as 1 to 2^63-1 (UserViewSet.lookup_value_converter).
 register_converter(UserIdConverter, "user_id")
@@ -17,6 +17,7 @@ router.register("api/users", UserViewSet, basename="user")
 
 urlpatterns = [
     *router.urls,
+    path("api/tokens", TokenView.as_view(), name="token"),
     path("health", HealthView.as_view(), name="health"),
 ]
 

@@ -1,4 +1,9 @@
-"""The API's handlers: the users resource, and the health check."""
+"""The API's handlers: the users resource, sign-in, and the health check.
+
+Authentication is simplejwt's (settings.REST_FRAMEWORK), permissions are DRF's classes:
+IsAuthenticated answers 401 before the body is read (initial), IsSelfOrReadOnly 403 once
+the user is found (get_object), after the body is validated.
+"""
 
 from functools import cached_property
 from typing import Any
@@ -6,17 +11,25 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from rest_framework import viewsets
+from rest_framework import generics, permissions, serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import AccessToken
 
 from contract.bodies import check_body
 from contract.headers import AllowHeaderMixin
+from contract.rules import TOKEN_LIFETIME_SECONDS
 
 from .models import User
 from .pagination import UserPagination
-from .serializers import UserQuerySerializer, UserSerializer
+from .permissions import IsSelfOrReadOnly
+from .serializers import (
+    TokenSerializer,
+    UserCreateSerializer,
+    UserQuerySerializer,
+    UserSerializer,
+)
 
 
 class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
@@ -30,14 +43,31 @@ class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
     queryset = User.objects.order_by("id")
     serializer_class = UserSerializer
     pagination_class = UserPagination
+    permission_classes = [permissions.IsAuthenticated, IsSelfOrReadOnly]
     # The router matches ids with the user_id path converter (see project/urls.py) instead
     # of DRF's [^/.]+, so that a malformed or out-of-range id matches no route: 404.
     lookup_value_converter = "user_id"
 
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        """Anyone may sign up (create) and ask OPTIONS; the rest needs a signed-in user."""
+        if self.action in ("create", "metadata"):  # metadata: DRF's action for OPTIONS
+            return []
+        return super().get_permissions()
+
+    def perform_authentication(self, request: Request) -> None:
+        """Read the token when a permission asks who signed in, not before every action."""
+        # DRF reads it in initial(), so that an expired token would make sign-up 401 too. Left
+        # to request.user, as DRF's docstring suggests, it is read only by IsAuthenticated.
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        """UserCreateSerializer for create, where the password is required."""
+        return UserCreateSerializer if self.action == "create" else UserSerializer
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         """Check the body of create, replace and update before anything reads it."""
+        # After the method (405), authentication and permissions (401) that super() checks:
+        # a request without a token is 401 before its body is read.
         super().initial(request, *args, **kwargs)
-        # self.action is None for a method the route does not map: that is a 405 first.
         if self.action in ("create", "update", "partial_update"):
             check_body(request)
 
@@ -99,8 +129,36 @@ class UserViewSet(AllowHeaderMixin, viewsets.ModelViewSet):
         return {"Location": reverse("user-detail", args=[data["id"]])}
 
 
+class TokenView(AllowHeaderMixin, generics.GenericAPIView):
+    """Sign in: an access token for an email and a password."""
+
+    serializer_class = TokenSerializer
+    # No token needed, and whatever Authorization says, none is read (an expired one must
+    # not stop a sign-in).
+    authentication_classes = []
+    permission_classes = []
+
+    def post(self, request: Request) -> Response:
+        """Sign in."""
+        check_body(request)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)  # 422, or 401 (TokenSerializer.validate)
+        token = AccessToken.for_user(serializer.validated_data["user"])
+        return Response(
+            {
+                "access_token": str(token),
+                "token_type": "Bearer",
+                "expires_in": TOKEN_LIFETIME_SECONDS,
+            }
+        )
+
+
 class HealthView(AllowHeaderMixin, APIView):
     """The health check."""
+
+    # No token needed (the default is a signed-in user), and none read.
+    authentication_classes = []
+    permission_classes = []
 
     def get(self, request: Request) -> Response:
         """Check health."""

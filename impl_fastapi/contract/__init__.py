@@ -3,9 +3,9 @@
 install(app) adds what FastAPI takes from outside the routes: the exception handlers that
 answer every error with Problem Details (problems.py), and the middleware for what every
 response carries (headers.py). The rest is named where FastAPI takes it, in the
-application layer: views.py registers the path id convertor (paths.py), builds its router
-with the strict body route class (bodies.py) and reads list_users' query parameters with
-queries.StrictQuery; schemas.py configures its request models from members.py.
+application layer: views.py registers the path id convertor (paths.py), reads bodies with
+bodies.StrictBody and list_users' query parameters with queries.StrictQuery; schemas.py
+configures its request models from members.py.
 """
 
 from fastapi import FastAPI

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError, TimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .headers import SECURITY_HEADERS, allowed_methods
-from .rules import DETAILS, RETRY_AFTER, TITLES, json_pointer
+from .rules import DETAILS, RETRY_AFTER, SIGN_IN_FAILED, TITLES, json_pointer
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ ERROR_DETAILS = {
     "string_pattern_mismatch": "Does not have the required form.",
     "greater_than_equal": "Must be at least {ge}.",
     "less_than_equal": "Must be at most {le}.",
+    "password_length": "Must be {min_length} to {max_length} characters long, after NFKC.",
+    "password_nul": "Must not contain NUL.",
 }
 
 
@@ -39,13 +41,14 @@ def problem(
     status: int,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    detail: str | None = None,
 ) -> ProblemResponse:
     """Return a Problem Details response for status, with the errors of a 422."""
     body: dict[str, object] = {
         "type": "about:blank",
         "title": TITLES[status],
         "status": status,
-        "detail": DETAILS[status],
+        "detail": detail or DETAILS[status],
     }
     if errors is not None:
         body["errors"] = errors
@@ -53,14 +56,18 @@ def problem(
 
 
 async def http_exception_handler(request: Request, exc: StarletteHTTPException) -> Response:
-    """Answer an HTTPException (404, 405, 409, 413, ...) with Problem Details."""
+    """Answer an HTTPException (401, 404, 405, 409, 413, ...) with Problem Details."""
     # Starlette raises no other codes for this API; an unforeseen one is the server's fault.
     if exc.status_code not in TITLES:
         return problem(500)
-    headers = None
+    # A 401 keeps its WWW-Authenticate, OAuth2PasswordBearer's own included (security.py).
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        headers = {"Allow": allowed_methods(request.scope)}
-    return problem(exc.status_code, headers=headers)
+        headers["Allow"] = allowed_methods(request.scope)
+    # Each status has its sentence in DETAILS, whatever an exception says ("Not authenticated",
+    # from OAuth2PasswordBearer); create_token's 401 has its own.
+    detail = SIGN_IN_FAILED if exc.detail == SIGN_IN_FAILED else None
+    return problem(exc.status_code, headers=headers, detail=detail)
 
 
 async def validation_exception_handler(request: Request, exc: RequestValidationError) -> Response:

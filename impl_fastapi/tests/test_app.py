@@ -53,7 +53,8 @@ def test_the_app_starts_without_touching_the_database(tmp_path: Path) -> None:
         f"assert not Path({str(database)!r}).exists()\n"
         "with TestClient(app) as client:\n"  # runs the lifespan too
         f"    assert not Path({str(database)!r}).exists()\n"
-        "    response = client.get('/api/users')\n"
+        "    credentials = {'email': 'ada@example.com', 'password': 'correct horse battery'}\n"
+        "    response = client.post('/api/tokens', json=credentials)\n"
         "print(response.status_code, response.headers['retry-after'])\n"
     )
     # Without the table the database is not usable yet: 503, not a 500.
@@ -71,6 +72,7 @@ def test_alembic_upgrade_makes_the_users_table_and_can_run_again(tmp_path: Path)
     assert "name VARCHAR(100) NOT NULL" in ddl
     assert "email VARCHAR(254) NOT NULL" in ddl
     assert "created_at DATETIME NOT NULL" in ddl
+    assert "password_hash VARCHAR(255)," in ddl  # nullable
     assert "UNIQUE (email)" in ddl
     head = ScriptDirectory(str(ROOT / "impl_fastapi" / "migrations")).get_current_head()
     assert versions == [(head,)]
@@ -91,6 +93,7 @@ def test_the_postgresql_table() -> None:
     assert "name VARCHAR(100) NOT NULL" in ddl
     assert "email VARCHAR(254) NOT NULL" in ddl
     assert "created_at TIMESTAMP WITH TIME ZONE NOT NULL" in ddl
+    assert "password_hash VARCHAR(255)," in ddl  # nullable
     assert "UNIQUE (email)" in ddl
 
 
@@ -158,7 +161,7 @@ def test_a_user_id_is_ascii_digits_up_to_2_to_the_63rd_minus_1(
 def test_a_body_without_content_length_is_limited_too(client: TestClient) -> None:
     # A body from an iterator is sent without Content-Length, as chunked transfer would be.
     headers = {"Content-Type": "application/json"}
-    body = b'{"name": "Ada", "email": "ada@example.com"}'
+    body = b'{"name": "Ada", "email": "ada@example.com", "password": "correct horse battery"}'
     body += b" " * (MAX_BODY_BYTES - len(body))
     response = client.post("/api/users", content=iter([body, b" "]), headers=headers)
     assert response.status_code == 413

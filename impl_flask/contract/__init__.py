@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     # Werkzeug answers errors with HTML pages (and Flask re-raises unhandled exceptions in
     # debug and testing mode); every error is Problem Details instead.
     app.register_error_handler(HTTPException, problems.handle_http_exception)
+    app.register_error_handler(problems.Unauthenticated, problems.handle_unauthenticated)
     app.register_error_handler(problems.ValidationError, problems.handle_validation_error)
     app.register_error_handler(IntegrityError, problems.handle_integrity_error)
     app.register_error_handler(OperationalError, problems.handle_database_unavailable)

@@ -5,7 +5,7 @@ a body against the members an operation declares. Every member the API accepts i
 JSON string.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 from .problems import ValidationError
 from .rules import json_pointer
@@ -15,16 +15,16 @@ MemberCheck = Callable[[str], str | None]
 
 
 def read_members(
-    body: object, checks: Mapping[str, MemberCheck], *, partial: bool
+    body: object, checks: Mapping[str, MemberCheck], *, required: Collection[str]
 ) -> dict[str, str]:
-    """Return the members of a body, or raise ValidationError (all required unless partial)."""
+    """Return the members of a body, or raise ValidationError (those in required must be there)."""
     if not isinstance(body, dict):
         raise ValidationError([{"detail": "The body must be a JSON object.", "pointer": "#"}])
     # One error per bad member, in the order of checks, then the unknown ones in body order.
     errors = []
     for member, check in checks.items():
         if member not in body:
-            detail = None if partial else "This member is required."
+            detail = "This member is required." if member in required else None
         elif not isinstance(body[member], str):  # 123 and null are refused, never coerced
             detail = f"The {member} must be a string."
         else:

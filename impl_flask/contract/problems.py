@@ -6,9 +6,9 @@ it is registered for (in init_app()) with Problem Details instead.
 
 from flask import Response, current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, Unauthorized
 
-from .rules import DETAILS, REQUEST_REFUSED, RETRY_AFTER, TITLES
+from .rules import DETAILS, REQUEST_REFUSED, RETRY_AFTER, TITLES, WWW_AUTHENTICATE
 
 PROBLEM_MIMETYPE = "application/problem+json"
 
@@ -23,6 +23,16 @@ class ValidationError(Exception):
 
 class InvalidJSONBody(BadRequest):
     """A body that is not JSON (bodies.read_json_body()): the 400 that DETAILS[400] is about."""
+
+
+class Unauthenticated(Unauthorized):
+    """A 401 with its challenge: WWW-Authenticate, as RFC 6750 section 3 spells it."""
+
+    # Werkzeug's Unauthorized takes a WWWAuthenticate, which writes the contract's
+    # 'Bearer error="invalid_token"' without its quotes; the rules' spelling is sent instead.
+    def __init__(self, challenge: str = WWW_AUTHENTICATE, detail: str = DETAILS[401]) -> None:
+        super().__init__(detail)
+        self.challenge = challenge
 
 
 def problem(
@@ -54,6 +64,13 @@ def handle_http_exception(error: HTTPException) -> Response:
     if isinstance(error, MethodNotAllowed):
         # Werkzeug's own response would carry the path's methods; a new one must copy them.
         response.allow.update(error.valid_methods or ())
+    return response
+
+
+def handle_unauthenticated(error: Unauthenticated) -> Response:
+    """Answer a request without a usable token, or a failed sign-in, with 401 and its challenge."""
+    response = problem(401, detail=error.description)
+    response.headers["WWW-Authenticate"] = error.challenge
     return response
 
 
