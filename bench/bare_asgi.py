@@ -2,7 +2,9 @@
 
 SQLite: one sqlite3 connection per worker, called on the event loop (a local file answers
 in microseconds). PostgreSQL: psycopg 3's AsyncConnection, up to POOL_SIZE per worker, so
-that the loop serves other requests while one waits for the database.
+that the loop serves other requests while one waits for the database. A password's hash
+(tens of milliseconds of CPU) runs in a thread, as FastAPI runs a `def` path operation, so
+that the loop serves other requests meanwhile.
 """
 
 import asyncio
@@ -79,15 +81,33 @@ async def lifespan(receive, send) -> None:
             return
 
 
+async def signed_in(scope) -> int:
+    """The id of the user whose bearer token the request carries, after the revocation
+    check's SELECT; bare.AuthenticationError otherwise."""
+    authorization = dict(scope["headers"]).get(b"authorization")
+    identifier, claimed = bare.token_claims(authorization and authorization.decode("latin-1"))
+    bare.check_revocation(await database.fetch(bare.PASSWORD_HASH, (identifier,)), claimed)
+    return identifier
+
+
 async def app(scope, receive, send) -> None:
-    """Get, list, create and update users; the health check."""
+    """Get, list, create and update users; sign in; the health check."""
     if scope["type"] == "lifespan":
         await lifespan(receive, send)
         return
+    try:
+        await respond(scope, receive, send)
+    except bare.AuthenticationError as error:
+        await answer(send, 401, bare.problem(401), [("WWW-Authenticate", error.challenge)])
+
+
+async def respond(scope, receive, send) -> None:
+    """The answer to a request, a token checked first where one is needed."""
     method = scope["method"]
     path = scope["path"]
     fetch = database.fetch
     if path == "/api/users" and method == "GET":
+        await signed_in(scope)
         limit, offset, email = bare.page_parameters(scope["query_string"].decode())
         if email is None:
             total = (await fetch(bare.COUNT_USERS, ()))[0]
@@ -100,14 +120,23 @@ async def app(scope, receive, send) -> None:
         return
     if path == "/api/users" and method == "POST":
         body = json.loads(await read_body(receive))
-        created_at = bare.now(database.path is not None)
+        stored = await asyncio.to_thread(bare.hash_password, body["password"])
+        values = (body["name"], body["email"].lower(), stored, bare.now(database.path is not None))
         try:
-            row = await fetch(bare.CREATE_USER, (body["name"], body["email"].lower(), created_at))
+            row = await fetch(bare.CREATE_USER, values)
         except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation):
             await answer(send, 409, bare.problem(409))
             return
         location = [("Location", f"/api/users/{row[0]}")]
         await answer(send, 201, bare.encode(bare.user(row)), location)
+        return
+    if path == "/api/tokens" and method == "POST":
+        body = json.loads(await read_body(receive))
+        row = await fetch(bare.SIGN_IN, (body["email"].lower(),))
+        stored = row[1] if row else None
+        if not await asyncio.to_thread(bare.password_matches, stored, body["password"]):
+            raise bare.AuthenticationError(bare.NO_TOKEN)
+        await answer(send, 200, bare.access_token(row[0], stored))
         return
     if path == "/health":
         await fetch("SELECT 1", ())
@@ -115,8 +144,13 @@ async def app(scope, receive, send) -> None:
         return
     identifier = bare.user_id(path)
     if identifier is not None and method == "GET":
+        await signed_in(scope)
         row = await fetch(bare.GET_USER, (identifier,))
     elif identifier is not None and method == "PATCH":
+        if await signed_in(scope) != identifier:  # another user's: 403, or 404 if there is none
+            status = 404 if await fetch(bare.GET_USER, (identifier,)) is None else 403
+            await answer(send, status, bare.problem(status))
+            return
         body = json.loads(await read_body(receive))
         row = await fetch(*bare.update_statement(body, identifier))
     else:

@@ -48,11 +48,34 @@ def answer(start_response, status: int, body: bytes, extra: list | None = None) 
     return [body]
 
 
+def read_json(environ) -> dict:
+    """The request's JSON body (not validated: the load sends only valid ones)."""
+    return json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+
+
+def signed_in(environ) -> int:
+    """The id of the user whose bearer token the request carries, after the revocation
+    check's SELECT; bare.AuthenticationError otherwise."""
+    identifier, claimed = bare.token_claims(environ.get("HTTP_AUTHORIZATION"))
+    bare.check_revocation(fetch(bare.PASSWORD_HASH, (identifier,)), claimed)
+    return identifier
+
+
 def application(environ, start_response) -> list[bytes]:
-    """Get, list, create and update users; the health check."""
+    """Get, list, create and update users; sign in; the health check."""
+    try:
+        return respond(environ, start_response)
+    except bare.AuthenticationError as error:
+        challenge = [("WWW-Authenticate", error.challenge)]
+        return answer(start_response, 401, bare.problem(401), challenge)
+
+
+def respond(environ, start_response) -> list[bytes]:
+    """The answer to a request, a token checked first where one is needed."""
     method = environ["REQUEST_METHOD"]
     path = environ["PATH_INFO"]
     if path == "/api/users" and method == "GET":
+        signed_in(environ)
         limit, offset, email = bare.page_parameters(environ.get("QUERY_STRING", ""))
         if email is None:
             total = fetch(bare.COUNT_USERS, ())[0]
@@ -63,23 +86,36 @@ def application(environ, start_response) -> list[bytes]:
         page = {"items": [bare.user(row) for row in rows], "total": total}
         return answer(start_response, 200, bare.encode(page | {"limit": limit, "offset": offset}))
     if path == "/api/users" and method == "POST":
-        body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+        body = read_json(environ)
         sqlite = isinstance(connection(), sqlite3.Connection)
+        stored = bare.hash_password(body["password"])
         try:
-            row = fetch(bare.CREATE_USER, (body["name"], body["email"].lower(), bare.now(sqlite)))
+            row = fetch(
+                bare.CREATE_USER, (body["name"], body["email"].lower(), stored, bare.now(sqlite))
+            )
         except (sqlite3.IntegrityError, psycopg.errors.UniqueViolation):
             return answer(start_response, 409, bare.problem(409))
         location = [("Location", f"/api/users/{row[0]}")]
         return answer(start_response, 201, bare.encode(bare.user(row)), location)
+    if path == "/api/tokens" and method == "POST":
+        body = read_json(environ)
+        row = fetch(bare.SIGN_IN, (body["email"].lower(),))
+        stored = row[1] if row else None
+        if not bare.password_matches(stored, body["password"]):
+            raise bare.AuthenticationError(bare.NO_TOKEN)
+        return answer(start_response, 200, bare.access_token(row[0], stored))
     if path == "/health":
         fetch("SELECT 1", ())
         return answer(start_response, 200, bare.encode({"status": "ok"}))
     identifier = bare.user_id(path)
     if identifier is not None and method == "GET":
+        signed_in(environ)
         row = fetch(bare.GET_USER, (identifier,))
     elif identifier is not None and method == "PATCH":
-        body = json.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
-        row = fetch(*bare.update_statement(body, identifier))
+        if signed_in(environ) != identifier:  # another user's: 403, or 404 if there is none
+            status = 404 if fetch(bare.GET_USER, (identifier,)) is None else 403
+            return answer(start_response, status, bare.problem(status))
+        row = fetch(*bare.update_statement(read_json(environ), identifier))
     else:
         row = None
     if row is None:

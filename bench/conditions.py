@@ -20,6 +20,7 @@ from tooling.environment import Environment, describe_environment
 PACKAGES = [
     "flask", "flask-sqlalchemy", "sqlalchemy", "django", "djangorestframework", "fastapi",
     "sqlmodel", "starlette", "pydantic", "gunicorn", "uvicorn", "h11", "psycopg",
+    "pyjwt", "djangorestframework-simplejwt", "argon2-cffi", "pwdlib",
 ]  # fmt: skip
 
 
@@ -81,6 +82,13 @@ def method(options: argparse.Namespace) -> Method:
         "round trips (each time a client sends after the server's last answer); requests "
         "still in flight when wrk stops add their part to the counts, not to wrk's requests",
         postgresql_server=postgresql_server(options),
+        authentication="every seeded user signed up through the API with one password (hashed "
+        "by the server), then signed in through create_token for a token of its own, taken "
+        "again before a run during which one would expire (they last 15 minutes); every "
+        "request that needs a token carries `Authorization: Bearer`: get one and list 20 a "
+        "random user's, update (in the mix too) the token of the user it changes; each run "
+        "signs with a random JWT_SECRET of its own and leaves ARGON2_* unset, so every server "
+        "hashes with its production argon2id parameters (read back from the stored hashes)",
     )
 
 

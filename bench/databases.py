@@ -22,6 +22,9 @@ DATABASES = ["sqlite", "postgresql"]  # on loopback
 DELAYED = "postgresql-delayed"
 DELAYED_KIND = re.compile(r"postgresql-(\d+(?:\.\d+)?)ms")
 SEED_NAME = "Bench User"
+# Every seeded user's password (the contract's 15 to 128 characters): what the load signs
+# in with.
+SEED_PASSWORD = "bench password, long enough"
 # The PostgreSQL server the bench makes its databases on: the contract suite's
 # (CONTRACT_POSTGRES_URL) until the run starts a private cluster (run.main, use_server).
 SERVER_URL = POSTGRES_URL
@@ -137,13 +140,19 @@ def fresh_database(kind: str) -> Iterator[str]:
         yield f"sqlite:///{folder}/bench.sqlite3"
 
 
+def seed_email(number: int) -> str:
+    """The email of seeded user number (its id, once seeded)."""
+    return f"user{number}@bench.example"
+
+
 def seed(base_url: str, url: str, users: int) -> None:
-    """Create users 1..users through the API, then check that their ids are exactly those."""
+    """Sign users 1..users up through the API, each with SEED_PASSWORD (each hashed by the
+    server), then check that their ids are exactly those."""
 
     def create(numbers: range) -> None:
         with httpx.Client(base_url=base_url, timeout=30) as client:
             for number in numbers:
-                body = {"name": SEED_NAME, "email": f"user{number}@bench.example"}
+                body = {"name": SEED_NAME, "email": seed_email(number), "password": SEED_PASSWORD}
                 response = client.post("/api/users", json=body)
                 if response.status_code != 201:
                     raise RuntimeError(f"seeding: {response.status_code} {response.text}")
@@ -157,7 +166,8 @@ def seed(base_url: str, url: str, users: int) -> None:
 
 
 def reset(url: str, users: int) -> None:
-    """Put the table back as seeded: drop created users, undo renames."""
+    """Put the table back as seeded: drop created users, undo renames. (No workload sets a
+    password: the seeded users' hashes, and so their tokens, stay valid.)"""
     with connect(url) as connection:
         connection.execute(f"DELETE FROM users WHERE id > {users}")
         connection.execute(f"UPDATE users SET name = '{SEED_NAME}' WHERE name <> '{SEED_NAME}'")

@@ -20,6 +20,7 @@ WORKLOAD_TITLES = {
     "create": "create",
     "update": "update",
     "mix": "mix",
+    "token": "sign in",
 }
 
 # The benchmark issue's two goals, on get-one.

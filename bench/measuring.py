@@ -4,6 +4,7 @@ proxy, together), and what that measured."""
 import argparse
 import dataclasses
 import statistics
+import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack, nullcontext
@@ -12,7 +13,8 @@ from itertools import groupby
 
 import psutil
 
-from bench import cpus, databases, latency, processes, servers, workloads, wrk
+from bench import authentication, cpus, databases, latency, processes, servers, workloads, wrk
+from bench.authentication import Tokens
 from bench.databases import (
     connections_in_use,
     delay_of,
@@ -154,8 +156,13 @@ def summarize(
 def levels(options: argparse.Namespace, database: str, workload: str) -> list[int]:
     """The connection levels a workload runs at on a database: every workload at the first
     level; the levels beyond it (many clients) on PostgreSQL only, with the workloads chosen
-    for the delay proxy; behind the proxy, only those levels when there are any."""
+    for the delay proxy; behind the proxy, only those levels when there are any. A workload
+    that hashes a password runs at the first level, HASHING_CONNECTIONS at most: a server's
+    threads share its one core among the hashes in flight, and with 8 of them, none ended
+    within a run of 1 s on a busy machine (wrk counts what ended)."""
     first, *more = options.connections
+    if workload in workloads.HASHING:
+        return [min(first, workloads.HASHING_CONNECTIONS)]
     if server_of(database) != "postgresql" or workload not in options.delayed_workloads:
         more = []
     if delay_of(database) is not None:
@@ -177,11 +184,34 @@ class Measurement:
         self.results: list[WorkloadResult] = []
         self.memory: list[MemoryReading] = []
         self.watched: dict[tuple[int, ...], list[psutil.Process]] = {}  # by Running.ports
+        self.tokens: dict[str, Tokens] = {}  # the seeded users' tokens, by database URL
+        # The argon2id parameters (m, t, p) read from the hashes each target's server stored.
+        self.hashing: dict[str, tuple[int, int, int]] = {}
 
-    def load(self, base_url: str, workload: str, seconds: int, connections: int) -> WrkRun:
-        """One wrk run (a new email prefix for every run, so that creates never collide)."""
-        requests = workloads.lua_script(workload, self.options.users, uuid.uuid4().hex[:8])
-        return wrk.run(base_url, requests, seconds=seconds, connections=connections)
+    def load(self, running: Running, workload: str, seconds: int, connections: int) -> WrkRun:
+        """One wrk run, with the users' tokens (a new email prefix for every run, so that
+        creates never collide)."""
+        tokens = self.tokens_for(running, seconds)
+        requests = workloads.lua_script(
+            workload, self.options.users, uuid.uuid4().hex[:8], tokens.values
+        )
+        return wrk.run(running.base_url, requests, seconds=seconds, connections=connections)
+
+    def tokens_for(self, running: Running, seconds: int) -> Tokens:
+        """The seeded users' tokens for a target's database: taken through its server's
+        create_token the first time, and again when one would expire before a run of
+        seconds ends (a target can wait longer than their 15 minutes for its next turn)."""
+        url = running.database_url
+        tokens = self.tokens.get(url)
+        if tokens is None or tokens.expire_within(seconds + authentication.MARGIN_S):
+            server_url = running.server_url or running.base_url
+            started = time.monotonic()
+            self.tokens[url] = tokens = authentication.take_tokens(
+                server_url, url, self.options.users
+            )
+            self.progress.step(f"{server_url}: {self.options.users} tokens taken in "
+                               f"{time.monotonic() - started:.1f} s")  # fmt: skip
+        return tokens
 
     def server_processes(self, running: Running) -> list[psutil.Process]:
         """The processes serving a target (nginx's too behind the edge), found once."""
@@ -196,11 +226,12 @@ class Measurement:
         before wrk starts, read just after it ends)."""
         found = self.server_processes(running)
         proxy = running.proxy
+        self.tokens_for(running, self.options.duration)  # before the run, not during it
         cpu_before = processes.cpu_seconds(found)
         proxy_before = proxy.cpu_seconds() if proxy else None
         if proxy:
             proxy.counters(reset=True)
-        run = self.load(running.base_url, workload, self.options.duration, connections)
+        run = self.load(running, workload, self.options.duration, connections)
         counted = proxy.counters() if proxy else {}
         cpu_after = processes.cpu_seconds(found)
         if cpu_after is None:  # a process went away: find them again for the next run
@@ -246,6 +277,7 @@ class Measurement:
             for entry in taken:
                 self.read_memory(entry, urls[entry.key])
         self.watched.clear()
+        self.tokens.clear()  # their databases are dropped
         return taken
 
     def start_group(
@@ -284,10 +316,11 @@ class Measurement:
         return taken
 
     def prepare(self, entry: Entry, running: Running, prepared: set[str]) -> bool:
-        """Seed and warm up a target's server, unless done already (behind the edge, a server
-        seeded and warmed up alone); the warm-up, at the highest connection level, fills its
-        pools. Whether it fits beside the targets started before it: on PostgreSQL, no
-        error in its warm-up and the server's connections still under the limit."""
+        """Seed a target's server, take a token for each seeded user and warm it up, unless
+        done already (behind the edge, a server seeded and warmed up alone); the warm-up, at
+        the highest connection level, fills its pools. Whether it fits beside the targets
+        started before it: on PostgreSQL, no error in its warm-up and the server's
+        connections still under the limit."""
         options = self.options
         base_url, url = running.addresses
         if url in prepared:
@@ -297,9 +330,15 @@ class Measurement:
         on_postgresql = server_of(entry.database) == "postgresql"
         warmup = max(options.warmup, 1) if on_postgresql else options.warmup
         with cpus.off_server_cpu():
-            say(f"{entry.label}: seeding {options.users} users")
+            say(f"{entry.label}: signing {options.users} users up")
+            started = time.monotonic()
             try:
                 seed(base_url, url, options.users)
+                memory_cost, time_cost, parallelism = self.check_hashing(entry, url)
+                say(f"{entry.label}: signed up in {time.monotonic() - started:.1f} s, hashed "
+                    f"with argon2id m={memory_cost}, t={time_cost}, p={parallelism}")  # fmt: skip
+                self.tokens.pop(url, None)  # a database of the same URL before: other users
+                self.tokens_for(running, warmup)
             except RuntimeError as error:  # a 503: no database connection to be had
                 say(f"{entry.label}: {error}")
                 return False
@@ -307,7 +346,7 @@ class Measurement:
             if warmup:
                 say(f"{entry.label}: warm-up, mix, {warmup}s, "
                     f"{options.connections[-1]} connections")  # fmt: skip
-                warmed = self.load(base_url, "mix", warmup, options.connections[-1])
+                warmed = self.load(running, "mix", warmup, options.connections[-1])
                 reset(url, options.users)
         if not on_postgresql:
             return True
@@ -316,6 +355,15 @@ class Measurement:
         say(f"{entry.label}: {used} of PostgreSQL's {limit} connections in use, "
             f"{errors} errors in the warm-up")  # fmt: skip
         return used <= limit - HEADROOM and not errors
+
+    def check_hashing(self, entry: Entry, url: str) -> tuple[int, int, int]:
+        """The argon2id parameters of the hashes a target's server stored; a run whose servers
+        hashed with different ones stops (ValueError): sign-up and sign-in would not compare."""
+        found = authentication.stored_parameters(url)
+        self.hashing[entry.label] = found
+        if len(set(self.hashing.values())) > 1:
+            raise ValueError(f"the servers hashed with different parameters: {self.hashing}")
+        return found
 
     def load_in_turns(
         self, entries: list[Entry], urls: dict[tuple[str, str], Running], group: int
@@ -326,11 +374,16 @@ class Measurement:
         for workload in workloads.WORKLOADS:
             taking_part = [entry for entry in entries if workload in entry.workloads]
             for entry in taking_part if options.workload_warmup else []:
-                base_url, url = urls[entry.key].addresses
-                self.load(base_url, workload, options.workload_warmup, options.connections[-1])
+                running = urls[entry.key]
+                warm = options.connections[-1]
+                if workload in workloads.HASHING:  # at its own level (levels())
+                    warm = levels(options, entry.database, workload)[-1]
+                self.load(running, workload, options.workload_warmup, warm)
                 if workload in workloads.WRITES:
-                    reset(url, options.users)
-            for connections in options.connections if taking_part else []:
+                    reset(running.database_url, options.users)
+            every_level = {level for entry in taking_part
+                           for level in levels(options, entry.database, workload)}  # fmt: skip
+            for connections in sorted(every_level):
                 at_level = [
                     entry
                     for entry in taking_part

@@ -64,6 +64,8 @@ class Method:
     server_cpu: str | None = None  # how each run's server CPU time was read
     database_counts: str | None = None  # how the delay proxy counted round trips
     postgresql_server: str | None = None  # a private cluster's settings, or the shared server
+    # Files from before sign-in lack it: how the load signed in, and what it signed.
+    authentication: str | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,21 @@ class ProxyOverhead:
 
 
 @dataclass(frozen=True)
+class PasswordHashing:
+    """The argon2id parameters the servers hashed the seeded users' passwords with, read from
+    every stored hash, and what one hash with them costs alone (argon2-cffi, in the bench's
+    process on the servers' CPU, once no server runs): what sign-up and sign-in pay."""
+
+    memory_cost_kib: int  # m
+    time_cost: int  # t
+    parallelism: int  # p
+    read_from: str  # where the parameters were read
+    hashes: int  # behind each median
+    hash_ms: float  # the median wall time of one hash
+    hash_cpu_ms: float  # the median CPU time of one hash
+
+
+@dataclass(frozen=True)
 class BenchResults:
     """One benchmark run: how, where and what it measured."""
 
@@ -251,6 +268,7 @@ class BenchResults:
     claims: list[Claim] | None = None  # None in older files: the report shows today's claims
     delay_proxy: list[ProxyOverhead] | None = None  # None without a database behind it
     latency_claims: list[Quote] | None = None  # None in older files: today's, if shown
+    password_hashing: PasswordHashing | None = None  # None in files from before sign-in
 
     @classmethod
     def from_json(cls, data: JSONObject) -> Self:
@@ -278,6 +296,11 @@ class BenchResults:
                 "variants": [VariantDescription(**item) for item in data.get("variants", [])],
             }
             | optional
+            | (
+                {"password_hashing": PasswordHashing(**data["password_hashing"])}
+                if "password_hashing" in data
+                else {}
+            )
         )
 
     def to_json(self) -> JSONObject:

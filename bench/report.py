@@ -75,12 +75,41 @@ def introduction(data: BenchResults) -> list[str]:
         "a bare WSGI app under the Flask implementation's gunicorn command, a bare ASGI app "
         "under the FastAPI implementation's uvicorn command. They are each stack's limit on "
         "this machine; the percentage is what an implementation reaches of it.",
+        *authentication_paragraphs(data),
         *edge,
         *delay_proxy_paragraphs(data),
         *groups_paragraphs(data),
         "Any run that met a non-2xx response or a socket error is flagged in the tables, "
         "never averaged away.",
     ]
+
+
+def authentication_paragraphs(data: BenchResults) -> list[str]:
+    """How the load signed in, and what one password hash costs; nothing for a run from
+    before sign-in."""
+    method = data.method
+    if method.authentication is None:
+        return []
+    found = [
+        f"Signing in: {method.authentication}. The bare baselines do the same authentication "
+        "work with the libraries the implementations use underneath, so that the percentage "
+        "still compares frameworks: PyJWT's HS256 decode and claim checks, the SELECT of the "
+        "token's user that revocation needs, and the MD5 fingerprint of its hash against the "
+        "token's; argon2-cffi to hash a new password and to verify one at sign-in."
+    ]
+    hashing = data.password_hashing
+    if hashing is not None:
+        found.append(
+            f"Sign-up and sign-in are dominated by one argon2id hash each: the servers hashed "
+            f"with m={hashing.memory_cost_kib} KiB, t={hashing.time_cost}, "
+            f"p={hashing.parallelism} (read from {hashing.read_from}), and one such hash alone "
+            f"took {hashing.hash_ms:.1f} ms ({hashing.hash_cpu_ms:.1f} ms of CPU; median of "
+            f"{hashing.hashes} with argon2-cffi, on the servers' CPU once no server ran): on "
+            f"one core, no more than {1000 / hashing.hash_cpu_ms:,.0f} sign-ins a second "
+            "whatever the framework. The table of sign-up and sign-in sets it beside each "
+            "server's CPU time per request."
+        )
+    return found
 
 
 def delay_proxy_paragraphs(data: BenchResults) -> list[str]:

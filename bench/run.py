@@ -7,7 +7,7 @@ import sys
 from contextlib import ExitStack
 from datetime import UTC, datetime
 
-from bench import charts, conditions, cpus, databases, latency, model, report
+from bench import authentication, charts, conditions, cpus, databases, latency, model, report
 from bench.claims import CLAIMS, LATENCY_CLAIMS
 from bench.databases import PRIVATE_SETTINGS, delay_of, server_of
 from bench.measuring import Entry, Measurement
@@ -105,9 +105,30 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_arguments(argv)
     progress = Progress()
     # Before pinning: the cluster's processes run wherever the kernel puts them, as the
-    # shared server's do.
-    with postgresql_of_its_own(options, progress):
+    # shared server's do. Every server started meanwhile signs with the run's own key and
+    # hashes with the implementations' production argon2id parameters.
+    with postgresql_of_its_own(options, progress), authentication.production_signing():
         return measure(options, progress)
+
+
+def password_hashing(measurement: Measurement, progress: Progress) -> model.PasswordHashing | None:
+    """One argon2id hash alone, with the parameters the servers hashed with, timed once no
+    server runs; None if no server was seeded."""
+    if not measurement.hashing:
+        return None
+    (parameters,) = set(measurement.hashing.values())  # check_hashing saw to it
+    memory_cost, time_cost, parallelism = parameters
+    progress.step(f"one argon2id hash alone, m={memory_cost}, t={time_cost}, p={parallelism}: "
+                  f"{authentication.HASHES} hashes on the servers' CPU")  # fmt: skip
+    found = authentication.one_hash_alone(
+        parameters,
+        read_from=f"every seeded user's stored hash, in each of the {len(measurement.hashing)} "
+        "servers' databases",
+    )
+    progress.step(
+        f"one argon2id hash alone: {found.hash_ms} ms median ({found.hash_cpu_ms} ms CPU)"
+    )
+    return found
 
 
 def measure(options: argparse.Namespace, progress: Progress) -> int:
@@ -140,6 +161,7 @@ def measure(options: argparse.Namespace, progress: Progress) -> int:
             [entry for kind in kinds
              for entry in entries(kind, shipped, edge, chosen_variants, options)]
         )  # fmt: skip
+    hashing = password_hashing(measurement, progress)
     results = model.BenchResults(
         mode=mode,
         started=started_at.isoformat(timespec="seconds"),
@@ -156,6 +178,7 @@ def measure(options: argparse.Namespace, progress: Progress) -> int:
         claims=CLAIMS,
         delay_proxy=overheads or None,
         latency_claims=LATENCY_CLAIMS,
+        password_hashing=hashing,
     )
     model.save(results, options.output)
     written = charts.write_charts(results, options.output.parent)

@@ -29,6 +29,7 @@ from bench.figures import (
     workloads,
 )
 from bench.model import EDGE_ROLES, SERVER_ROLES, BenchResults, WorkloadResult
+from bench.workloads import HASHING
 
 Table = tuple[str, list[str], list[list[str]]]
 
@@ -81,6 +82,44 @@ def throughput_table(data: BenchResults, database: str, level: int | None = None
     headers = ["workload", "server", "req/s (median)", "min-max", "of baseline",
                "p50 ms", "p99 ms", "errors"]  # fmt: skip
     return f"{database_title(database)}{at_level(data, level)}: requests per second", headers, rows
+
+
+def hashing_table(data: BenchResults) -> Table:
+    """Sign-up and sign-in, one argon2id hash each, at the level they ran at: what the
+    servers spent per request beside one hash alone with the same parameters."""
+    hashing = data.password_hashing
+    assert hashing is not None  # main_tables shows this table only then
+    rows = []
+    kinds, targets = databases(data), shipped_targets(data)
+    found = [item for item in data.results
+             if item.role == "shipped" and item.workload in HASHING]  # fmt: skip
+    found.sort(key=lambda item: (kinds.index(item.database), HASHING.index(item.workload),
+                                 targets.index(item.target)))  # fmt: skip
+    for item in found:
+        cpu = item.server_cpu_s_per_1000
+        rows.append(
+            [
+                database_title(item.database),
+                WORKLOAD_TITLES[item.workload],
+                *level_cell(data, item),
+                title(data, item.target),
+                f"{item.median_rps:,.1f} ({item.min_rps:,.1f}-{item.max_rps:,.1f})",
+                milliseconds(item.latency_ms.get("p50")),
+                milliseconds(item.latency_ms.get("p99")),
+                amount(cpu, 2),
+                percent(hashing.hash_cpu_ms / cpu if cpu else None),
+                errors_cell(item),
+            ]
+        )
+    headers = ["database", "workload", *level_header(data), "server",
+               "req/s (median, min-max)", "p50 ms", "p99 ms", "server CPU ms per request",
+               "of it, one hash alone", "errors"]  # fmt: skip
+    caption = (
+        f"Sign-up and sign-in: one argon2id hash each, m={hashing.memory_cost_kib} KiB, "
+        f"t={hashing.time_cost}, p={hashing.parallelism}; one hash alone {hashing.hash_ms:.1f} "
+        f"ms ({hashing.hash_cpu_ms:.1f} ms CPU, median of {hashing.hashes})"
+    )
+    return caption, headers, rows
 
 
 def edge_table(data: BenchResults) -> Table:
@@ -392,6 +431,8 @@ def main_tables(data: BenchResults) -> list[Table]:
         for level in levels(data)
         if shipped_at(data, database, level)
     ]
+    if data.password_hashing is not None:
+        found.append(hashing_table(data))
     edge = edge_pairs(data)
     if edge:
         found.append(edge_table(data))
