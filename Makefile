@@ -106,7 +106,7 @@ bench: install
 test: install
 	@$(NGINX_INSTALLED)
 	cd impl_django && $(BIN)/python manage.py test --verbosity 1
-	$(BIN)/pytest $(foreach mode,$(MODES),--mode $(mode)) $(PYTEST_ARGS)
+	$(BIN)/pytest $(foreach mode,$(MODES),--mode $(mode)) --durations=20 $(PYTEST_ARGS)
 	$(BIN)/pytest contract_tests --differential $(foreach mode,$(filter-out edge,$(MODES)),--mode $(mode)) $(PYTEST_ARGS)
 
 node_modules/.installed: package.json package-lock.json

@@ -176,9 +176,21 @@ def test_256_clients_at_once_are_all_answered_and_the_server_recovers(target: Ta
         bearer = {"Authorization": f"Bearer {tokens[number % len(tokens)]}"}
         with httpx.Client(base_url=target.base_url, timeout=BURST_TIMEOUT, headers=bearer) as http:
             barrier.wait(timeout=60)
+            previous = time.monotonic()
             for request in range(BURST_REQUESTS):
                 user = users[(number + request) % len(users)]
-                outcomes.append(answer(lambda user=user: http.get(f"/api/users/{user['id']}")))
+                sent = time.monotonic()
+                outcome = answer(lambda user=user: http.get(f"/api/users/{user['id']}"))
+                if outcome not in ("200", "503 with Retry-After"):
+                    # When a request fails, how long its connection had been idle tells whether
+                    # the server closed it at its keep-alive timeout (5 s) as the request left.
+                    outcome += (
+                        f" (request {request + 1} of its connection, {sent - started:.1f} s into"
+                        f" the burst, {sent - previous:.1f} s after the previous answer, failed"
+                        f" {time.monotonic() - sent:.1f} s after it was sent)"
+                    )
+                outcomes.append(outcome)
+                previous = time.monotonic()
         return outcomes
 
     started = time.monotonic()

@@ -67,6 +67,17 @@ def test_the_body_limit_is_the_contracts() -> None:
     assert int(buffer) >= int(limit)
 
 
+def test_every_operation_with_a_body_is_one_whose_body_the_edge_limits() -> None:
+    # A body route missing from $reads_body would reach the application without its body.
+    spec = yaml.safe_load(SPEC.read_text())
+    routes = re.findall(r'^    "~(.+)" 1;$', TEMPLATE.split("$reads_body {", 1)[1], re.M)
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                request = f"{method.upper()} {path.replace('{user_id}', '9223372036854775807')}"
+                assert any(re.fullmatch(route, request) for route in routes), request
+
+
 def block(name: str) -> str:
     """The body of the nginx block that opens with ``name``, nested blocks included."""
     body = TEMPLATE.split(f"{name} {{", 1)[1]
