@@ -1,21 +1,28 @@
-"""Signing in for the load: the run's signing key, a bearer token per seeded user (taken
-through create_token, and taken again before it would expire during a run), and the argon2id
-parameters the servers hashed with, with what one hash costs alone."""
+"""Signing in for the load: the run's signing key, a bearer token per seeded user, and the
+argon2id parameters the servers hashed with, with what one hash costs alone.
 
+The tokens are minted here, with the run's key and exactly the claims of docs/sign-in.md, not
+taken through create_token: that would cost a server one hash per user (tens of seconds of its
+core for 1,000 users) and again every 15 minutes, for nothing the load measures. Each server
+still issues one through create_token (check_issued), which must carry the very claims a
+minted one does, and must accept a minted one."""
+
+import hashlib
 import os
 import re
 import secrets
 import statistics
 import time
+import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
+import jwt
 from argon2 import PasswordHasher
 
-from bench.databases import SEED_PASSWORD, connect
+from bench.databases import SEED_PASSWORD, SIGNED_UP, connect, seed_email
 from bench.model import PasswordHashing
 
 # The settings that change the implementations' argon2id parameters (docs/sign-in.md): a
@@ -25,6 +32,7 @@ ARGON2_SETTINGS = ("ARGON2_MEMORY_COST", "ARGON2_TIME_COST", "ARGON2_PARALLELISM
 # a token that expires during a run would turn its requests into 401s.
 MARGIN_S = 60
 HASHES = 25  # behind the median of one hash alone
+TOKEN_LIFETIME_S = 900  # exp - iat (docs/sign-in.md)
 PHC = re.compile(r"\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[^$]+\$[^$]+")
 
 
@@ -58,41 +66,75 @@ class Tokens:
         return time.time() + seconds > self.expires_at
 
 
-def take_tokens(base_url: str, url: str, users: int) -> Tokens:
-    """Sign users 1..users in through create_token, eight at a time as seeding signs them up
-    (each a password verified by the server)."""
-    # Seeding signs users up eight at a time: user n's email is seed_email(n), but its id
-    # is the order its sign-up reached the database in. The tokens go by id.
-    with connect(url) as connection:
-        rows = connection.execute(f"SELECT id, email FROM users WHERE id <= {int(users)}")
-        emails = dict(rows.fetchall())
-    started = time.time()
+def fingerprint(stored: str) -> str:
+    """The hash_password claim: the MD5 of the stored hash, upper-case hex."""
+    return hashlib.md5(stored.encode(), usedforsecurity=False).hexdigest().upper()
 
-    def sign_in(identifiers: range) -> list[tuple[str, int]]:
-        taken = []
-        with httpx.Client(base_url=base_url, timeout=30) as client:
-            for identifier in identifiers:
-                body = {"email": emails[identifier], "password": SEED_PASSWORD}
-                response = client.post("/api/tokens", json=body)
-                if response.status_code != 200:
-                    raise RuntimeError(f"signing in: {response.status_code} {response.text}")
-                answer = response.json()
-                taken.append((answer["access_token"], answer["expires_in"]))
-        return taken
 
-    slices = [range(start, users + 1, 8) for start in range(1, 9)]
-    with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(sign_in, slices))
-    by_id = {
-        identifier: answer
-        for identifiers, taken in zip(slices, answers, strict=True)
-        for identifier, answer in zip(identifiers, taken, strict=True)
+def mint(user_id: int, stored: str, issued_at: int) -> str:
+    """An access token for a user whose stored hash is stored, as create_token issues it,
+    signed with the key every server of the run has (JWT_SECRET in this process's
+    environment, which they inherit)."""
+    claims = {
+        "token_type": "access",
+        "exp": issued_at + TOKEN_LIFETIME_S,
+        "iat": issued_at,
+        "jti": uuid.uuid4().hex,
+        "sub": str(user_id),
+        "hash_password": fingerprint(stored),
     }
-    # exp is iat + expires_in, and iat the second of issue, rounded down: at least
-    # started - 1 + expires_in for every token.
-    lifetime = min(expires_in for _, expires_in in by_id.values())
-    tokens = tuple(by_id[identifier][0] for identifier in range(1, users + 1))
-    return Tokens(tokens, started - 1 + lifetime)
+    return jwt.encode(claims, os.environ["JWT_SECRET"], algorithm="HS256")
+
+
+def mint_tokens(url: str, users: int) -> Tokens:
+    """A token for each of users 1..users, with the hash stored in their row."""
+    with connect(url) as connection:
+        rows = connection.execute(f"SELECT id, password_hash FROM users WHERE id <= {int(users)}")
+        stored = dict(rows.fetchall())
+    issued_at = int(time.time())
+    tokens = tuple(mint(user_id, stored[user_id], issued_at) for user_id in range(1, users + 1))
+    return Tokens(tokens, issued_at + TOKEN_LIFETIME_S)
+
+
+def check_issued(base_url: str, url: str) -> None:
+    """Sign the user seeding signed up through the API in through create_token: its token
+    must have the header, the claim names, the token type, the lifetime and the hash_password
+    of one minted for that user (ValueError otherwise: the load would not send what the
+    server issues), and the server must accept a minted token for that user. RuntimeError
+    when the server does not answer 200 (a 503: no database connection to be had)."""
+    (minted,) = mint_tokens(url, SIGNED_UP).values
+    credentials = {"email": seed_email(SIGNED_UP), "password": SEED_PASSWORD}
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        response = client.post("/api/tokens", json=credentials)
+        if response.status_code != 200:
+            raise RuntimeError(f"signing in: {response.status_code} {response.text}")
+        issued = response.json()["access_token"]
+        bearer = {"Authorization": f"Bearer {minted}"}
+        accepted = client.get(f"/api/users/{SIGNED_UP}", headers=bearer)
+    try:
+        theirs = jwt.decode(issued, os.environ["JWT_SECRET"], algorithms=["HS256"])
+    except jwt.InvalidTokenError as error:
+        message = f"the server's token does not verify with the run's key: {error}"
+        raise ValueError(message) from None
+    ours = jwt.decode(minted, options={"verify_signature": False})
+    differences = [
+        name
+        for name, same in [
+            ("header", jwt.get_unverified_header(issued) == jwt.get_unverified_header(minted)),
+            ("claim names", sorted(theirs) == sorted(ours)),
+            ("token_type", theirs.get("token_type") == ours["token_type"]),
+            ("sub", theirs.get("sub") == ours["sub"]),
+            ("lifetime", theirs.get("exp", 0) - theirs.get("iat", 0) == TOKEN_LIFETIME_S),
+            ("hash_password", theirs.get("hash_password") == ours["hash_password"]),
+        ]
+        if not same
+    ]
+    if differences:
+        raise ValueError(f"{base_url} issues other tokens than the bench mints: {differences}")
+    if accepted.status_code == 503:
+        raise RuntimeError(f"reading with a minted token: 503 {accepted.text}")
+    if accepted.status_code != 200:
+        raise ValueError(f"{base_url} refuses a minted token: {accepted.status_code}")
 
 
 def parameters_of(stored: str) -> tuple[int, int, int]:

@@ -82,9 +82,12 @@ def method(options: argparse.Namespace) -> Method:
         "round trips (each time a client sends after the server's last answer); requests "
         "still in flight when wrk stops add their part to the counts, not to wrk's requests",
         postgresql_server=postgresql_server(options),
-        authentication="every seeded user signed up through the API with one password (hashed "
-        "by the server), then signed in through create_token for a token of its own, taken "
-        "again before a run during which one would expire (they last 15 minutes); every "
+        authentication="user 1 signed up through the API with a password (hashed by the "
+        "server), every other seeded user a copy of its row (the same stored hash); a token "
+        "per user minted by the bench with the run's key and create_token's claims, minted "
+        "again before a run during which one would expire (they last 15 minutes), after each "
+        "server signed user 1 in through create_token with the same claims and accepted a "
+        "minted token; every "
         "request that needs a token carries `Authorization: Bearer`: get one and list 20 a "
         "random user's, update (in the mix too) the token of the user it changes; each run "
         "signs with a random JWT_SECRET of its own and leaves ARGON2_* unset, so every server "

@@ -198,19 +198,13 @@ class Measurement:
         return wrk.run(running.base_url, requests, seconds=seconds, connections=connections)
 
     def tokens_for(self, running: Running, seconds: int) -> Tokens:
-        """The seeded users' tokens for a target's database: taken through its server's
-        create_token the first time, and again when one would expire before a run of
-        seconds ends (a target can wait longer than their 15 minutes for its next turn)."""
+        """The seeded users' tokens for a target's database: minted the first time, and again
+        when one would expire before a run of seconds ends (a target can wait longer than
+        their 15 minutes for its next turn)."""
         url = running.database_url
         tokens = self.tokens.get(url)
         if tokens is None or tokens.expire_within(seconds + authentication.MARGIN_S):
-            server_url = running.server_url or running.base_url
-            started = time.monotonic()
-            self.tokens[url] = tokens = authentication.take_tokens(
-                server_url, url, self.options.users
-            )
-            self.progress.step(f"{server_url}: {self.options.users} tokens taken in "
-                               f"{time.monotonic() - started:.1f} s")  # fmt: skip
+            self.tokens[url] = tokens = authentication.mint_tokens(url, self.options.users)
         return tokens
 
     def server_processes(self, running: Running) -> list[psutil.Process]:
@@ -316,11 +310,12 @@ class Measurement:
         return taken
 
     def prepare(self, entry: Entry, running: Running, prepared: set[str]) -> bool:
-        """Seed a target's server, take a token for each seeded user and warm it up, unless
-        done already (behind the edge, a server seeded and warmed up alone); the warm-up, at
-        the highest connection level, fills its pools. Whether it fits beside the targets
-        started before it: on PostgreSQL, no error in its warm-up and the server's
-        connections still under the limit."""
+        """Seed a target's server, check that it issues the tokens the bench mints and accepts
+        them, mint a token for each seeded user and warm it up, unless done already (behind
+        the edge, a server seeded and warmed up alone); the warm-up, at the highest
+        connection level, fills its pools. Whether it fits beside the targets started before
+        it: on PostgreSQL, no error in its warm-up and the server's connections still under
+        the limit."""
         options = self.options
         base_url, url = running.addresses
         if url in prepared:
@@ -330,13 +325,15 @@ class Measurement:
         on_postgresql = server_of(entry.database) == "postgresql"
         warmup = max(options.warmup, 1) if on_postgresql else options.warmup
         with cpus.off_server_cpu():
-            say(f"{entry.label}: signing {options.users} users up")
+            say(f"{entry.label}: seeding {options.users} users")
             started = time.monotonic()
             try:
                 seed(base_url, url, options.users)
                 memory_cost, time_cost, parallelism = self.check_hashing(entry, url)
-                say(f"{entry.label}: signed up in {time.monotonic() - started:.1f} s, hashed "
-                    f"with argon2id m={memory_cost}, t={time_cost}, p={parallelism}")  # fmt: skip
+                authentication.check_issued(base_url, url)
+                say(f"{entry.label}: seeded and its token checked in "
+                    f"{time.monotonic() - started:.1f} s, hashed with argon2id m={memory_cost}, "
+                    f"t={time_cost}, p={parallelism}")  # fmt: skip
                 self.tokens.pop(url, None)  # a database of the same URL before: other users
                 self.tokens_for(running, warmup)
             except RuntimeError as error:  # a 503: no database connection to be had

@@ -18,9 +18,9 @@ EVERY_DATABASE = [*DATABASES, DELAYED]  # DELAYED: PostgreSQL behind the proxy a
 # behind the edge on PostgreSQL; the variants where their settings matter. The quick mode
 # runs the implementations behind the edge (not the bare baselines) on PostgreSQL, direct
 # and behind the delay proxy, and the variants on PostgreSQL direct only; get one, the mix
-# and sign-in (not behind the delay proxy). Every user is signed up with a password, which
-# the server hashes: seeding takes a server's CPU for about two hashes a user (sign-up,
-# then sign-in for its token).
+# and sign-in (not behind the delay proxy). Seeding costs a server two hashes (user 1's
+# sign-up and one sign-in); the other users are copies of user 1's row, and their tokens
+# are minted by the bench (bench/databases.py, bench/authentication.py).
 FULL = {
     "duration": 5, "warmup": 3, "workload_warmup": 1, "repetitions": 3,
     "workloads": WORKLOADS, "databases": EVERY_DATABASE, "variant_databases": EVERY_DATABASE,

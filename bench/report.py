@@ -66,10 +66,10 @@ def introduction(data: BenchResults) -> list[str]:
         f"it, with WEB_CONCURRENCY={method.web_concurrency}, pinned to CPU 0; wrk "
         f"(1 thread, {levels} connections) ran on CPU 1; PostgreSQL was not "
         f"pinned. Each workload ran {method.repetitions} times for {method.duration_s} s "
-        f"after a {method.warmup_s} s warm-up, on a table of {method.users:,} users "
-        f"created through the API, reset after every run that writes. The targets took "
-        f"turns: each repetition ran every target once before the next, so that a slower "
-        f"moment of the machine falls on all of them, not on one.{shared}",
+        f"after a {method.warmup_s} s warm-up, on a table of {method.users:,} seeded users, "
+        f"reset after every run that writes. The targets took turns: each repetition ran "
+        f"every target once before the next, so that a slower moment of the machine falls "
+        f"on all of them, not on one.{shared}",
         "The bare baselines answer the same requests with the same JSON on the same servers "
         "and settings, with the same drivers (sqlite3, psycopg 3), plain SQL and no framework: "
         "a bare WSGI app under the Flask implementation's gunicorn command, a bare ASGI app "

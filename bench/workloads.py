@@ -20,7 +20,7 @@ MIX = {"get": 80, "list": 10, "create": 5, "update": 5}
 SIGNING_IN = 1
 
 # What each workload requests, for bench.json. Every request that needs a token carries a
-# bearer token, one of each seeded user's, taken through create_token before the run.
+# bearer token, one of each seeded user's, minted with create_token's claims before the run.
 DESCRIPTIONS = {
     "get": "GET /api/users/{random id}, with a random user's bearer token",
     "list": "GET /api/users?limit=20&offset={random page}, with a random user's bearer token",

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
+import jwt
 import psutil
 import psycopg
 import pytest
@@ -121,6 +122,21 @@ def test_bare_baselines_answer_the_same_json(backend: str, tmp_path: Path) -> No
             wrong = signing_in.post("/api/tokens", json=credentials | {"password": "x" * 20})
             assert wrong.status_code == 401, (name, wrong.text)
             assert wrong.headers["www-authenticate"] == "Bearer"
+        # The tokens the bench mints for the load: the very claims each one issued (the same
+        # revocation fingerprint of the hash it stored), and accepted by every one.
+        with connect(url) as connection:
+            stored = dict(connection.execute("SELECT id, password_hash FROM users").fetchall())
+        now = int(time.time())
+        minted = [authentication.mint(identifier, stored[identifier], now) for identifier in ids]
+        for name, issued, ours in zip(names, tokens, minted, strict=True):
+            theirs = jwt.decode(issued, os.environ["JWT_SECRET"], algorithms=["HS256"])
+            expected = jwt.decode(ours, os.environ["JWT_SECRET"], algorithms=["HS256"])
+            assert sorted(theirs) == sorted(expected), name
+            assert (theirs["sub"], theirs["hash_password"]) == (
+                expected["sub"], expected["hash_password"]
+            ), name  # fmt: skip
+            assert theirs["exp"] - theirs["iat"] == expected["exp"] - expected["iat"] == 900
+            assert jwt.get_unverified_header(issued) == jwt.get_unverified_header(ours), name
         for path, params in [
             *((f"/api/users/{identifier}", {}) for identifier in ids),
             ("/api/users", {"limit": 3, "offset": 2}),
@@ -135,6 +151,9 @@ def test_bare_baselines_answer_the_same_json(backend: str, tmp_path: Path) -> No
                 assert response.status_code == 200, (name, response.text)
                 assert response.headers["content-type"] == "application/json"
                 answers[name] = response.json()
+                with_minted = {"Authorization": f"Bearer {minted[index - 2]}"}
+                again = client.get(path, params=params, headers=with_minted)
+                assert (again.status_code, again.json()) == (200, answers[name]), name
                 anonymous = client.get(path, params=params)
                 assert anonymous.status_code == 401, (name, anonymous.text)
                 assert anonymous.headers["www-authenticate"] == "Bearer"
@@ -1342,7 +1361,7 @@ def test_the_database_round_trips_of_a_signed_in_get_one(name: str) -> None:
             body = {"name": "A", "email": databases.seed_email(number),
                     "password": databases.SEED_PASSWORD}  # fmt: skip
             assert client.post("/api/users", json=body).status_code == 201
-        (token,) = authentication.take_tokens(base_url, url, 1).values  # user 1's
+        (token,) = authentication.mint_tokens(url, 1).values  # user 1's
         bearer = {"Authorization": f"Bearer {token}"}
         # After these the server's connection is open, and psycopg (all but Django) has
         # prepared the statements run five times, which costs a round trip once.
@@ -1392,29 +1411,29 @@ def test_a_run_signs_with_a_key_of_its_own_and_production_hashing(
     assert dict(os.environ) == before
 
 
-def test_tokens_are_taken_again_before_a_run_they_would_not_outlast(
+def test_tokens_are_minted_again_before_a_run_they_would_not_outlast(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Taken once per database, kept while they outlast the next run by the margin, taken
-    again through the server (not nginx in front of it) when they would not."""
-    taken: list[tuple[str, int]] = []
+    """Minted once per database, kept while they outlast the next run by the margin, minted
+    again when they would not."""
+    minted: list[tuple[str, int]] = []
     lifetime = {"seconds": 900.0}
 
-    def take_tokens(base_url: str, url: str, users: int) -> Tokens:
-        taken.append((base_url, users))
+    def mint_tokens(url: str, users: int) -> Tokens:
+        minted.append((url, users))
         return Tokens(tuple(fake_tokens(users)), time.time() + lifetime["seconds"])
 
-    monkeypatch.setattr(authentication, "take_tokens", take_tokens)
+    monkeypatch.setattr(authentication, "mint_tokens", mint_tokens)
     measurement = Measurement(argparse.Namespace(users=20), Progress(io.StringIO()))
     behind = Running("http://127.0.0.1:2", "sqlite:///a", server_url="http://127.0.0.1:1")
     first = measurement.tokens_for(behind, 5)
     assert measurement.tokens_for(Running("http://127.0.0.1:1", "sqlite:///a"), 5) is first
-    assert taken == [("http://127.0.0.1:1", 20)]
+    assert minted == [("sqlite:///a", 20)]
     lifetime["seconds"] = 5 + authentication.MARGIN_S - 1  # would expire near the run's end
-    measurement.tokens["sqlite:///a"] = take_tokens("http://127.0.0.1:1", "sqlite:///a", 20)
+    measurement.tokens["sqlite:///a"] = mint_tokens("sqlite:///a", 20)
     renewed = measurement.tokens_for(behind, 5)
     assert renewed is measurement.tokens["sqlite:///a"]
-    assert len(taken) == 3
+    assert len(minted) == 3
     assert first.values == renewed.values == tuple(fake_tokens(20))
 
 
@@ -1444,22 +1463,43 @@ def test_the_hashing_parameters_are_read_from_every_stored_hash(tmp_path: Path) 
     assert 0 < alone.hash_ms < 1000
 
 
-def test_the_tokens_go_by_user_id(tmp_path: Path) -> None:
-    """Seeding signs users up eight at a time, so user n's email may have another id: each
-    token is the one of the user whose id is its place (update writes as the row's owner)."""
-    (bare_wsgi,) = [target for target in targets() if target.name == "bare-wsgi"]
-    with (
-        empty_database("sqlite", tmp_path, "bench_test") as url,
-        servers.started(bare_wsgi, url, workers=1) as base_url,
-        httpx.Client(base_url=base_url, timeout=30) as client,
-    ):
-        for number in (3, 1, 2):  # ids 1, 2, 3
-            body = {"name": "N", "email": databases.seed_email(number),
-                    "password": databases.SEED_PASSWORD}  # fmt: skip
-            assert client.post("/api/users", json=body).status_code == 201
-        tokens = authentication.take_tokens(base_url, url, 3)
-        for identifier, token in enumerate(tokens.values, start=1):
-            bearer = {"Authorization": f"Bearer {token}"}
-            path = f"/api/users/{identifier}"
-            assert client.patch(path, json={"name": "Mine"}, headers=bearer).status_code == 200
-    assert 890 < tokens.expires_at - time.time() <= 900
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_seeding_copies_a_signed_up_user_and_minted_tokens_are_accepted(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On each target's own table: user 1 signed up through the API, users 2..n copies of
+    its row with ids in email order, read back as the server wrote user 1 (created_at too)
+    and signing in with the same password; the server's token has the claims of a minted
+    one, and each minted token writes as its own user. A server with another key fails
+    the check."""
+    if backend == "postgresql":
+        needs_postgresql()
+    users = 5
+    for target in [target for target in targets() if target.upstream is None]:
+        (tmp_path / target.name).mkdir()  # a SQLite file of its own
+        with (
+            empty_database(backend, tmp_path / target.name, "bench_seed") as url,
+            servers.started(target, url, workers=1) as base_url,
+            httpx.Client(base_url=base_url, timeout=30) as client,
+        ):
+            databases.seed(base_url, url, users)
+            authentication.check_issued(base_url, url)
+            tokens = authentication.mint_tokens(url, users)
+            assert 890 < tokens.expires_at - time.time() <= 900
+            bearer = {"Authorization": f"Bearer {tokens.values[0]}"}
+            listed = client.get("/api/users", headers=bearer).json()
+            assert [user["email"] for user in listed["items"]] == [
+                databases.seed_email(number) for number in range(1, users + 1)
+            ]
+            assert len({(user["name"], user["created_at"]) for user in listed["items"]}) == 1
+            credentials = {"email": databases.seed_email(3), "password": databases.SEED_PASSWORD}
+            assert client.post("/api/tokens", json=credentials).status_code == 200
+            for identifier, token in enumerate(tokens.values, start=1):
+                mine = {"Authorization": f"Bearer {token}"}
+                path = f"/api/users/{identifier}"
+                patched = client.patch(path, json={"name": "Mine"}, headers=mine)
+                assert patched.status_code == 200, (target.name, patched.text)
+            monkeypatch.setenv("JWT_SECRET", "another key, " + "0" * 32)
+            with pytest.raises(ValueError, match="does not verify with the run's key"):
+                authentication.check_issued(base_url, url)
+            monkeypatch.undo()
